@@ -1,0 +1,181 @@
+// Running one op kernel over one chunk: build the kernel's view of the batch, call it, check and
+// assemble its output, and collect per-row failures. Shared by the in-process executor and the
+// worker threads.
+import * as arrow from 'apache-arrow';
+import type { DType } from '../types/dtype.ts';
+import { dtypeToString } from '../types/dtype.ts';
+import type { Schema } from '../types/schema.ts';
+import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
+import { hashString, rowRng } from '../ops/random.ts';
+import type { Chunk } from './chunk.ts';
+import { takeChunk } from './chunk.ts';
+import { buildData, columnValues, getValue } from './column.ts';
+import { toArrowType } from '../types/arrow-types.ts';
+import { ModaflowError, OpError } from '../errors.ts';
+import type { RowFailure } from '../plan/logical-plan.ts';
+
+type AnyOpDef = OpDef<unknown, unknown, unknown>;
+
+/** The kernel's view of a chunk. */
+export function kernelInput(chunk: Chunk): KernelInput {
+  const cache = new Map<string, unknown[]>();
+  return {
+    numRows: chunk.length,
+    schema: chunk.schema,
+    rowIds: chunk.rowIds,
+    data(name: string): arrow.Data {
+      const d = chunk.columns[name];
+      if (!d) throw new OpError('MF_COLUMN_NOT_FOUND', `kernel asked for column '${name}', which is not in the batch`, { column: name, fix: 'declare the column in the op inputs' });
+      return d;
+    },
+    values(name: string): unknown[] {
+      let v = cache.get(name);
+      if (!v) {
+        const t = chunk.schema[name];
+        if (!t) throw new OpError('MF_COLUMN_NOT_FOUND', `kernel asked for column '${name}', which is not in the batch`, { column: name, fix: 'declare the column in the op inputs' });
+        v = columnValues(t, chunk.columns[name]!);
+        cache.set(name, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** Scalar values of one row, for quarantine records (tensors and binaries are summarized). */
+export function rowSnapshot(chunk: Chunk, i: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, t] of Object.entries(chunk.schema)) {
+    if (t.kind === 'tensor' || t.kind === 'varTensor' || t.kind === 'binary' || t.kind === 'list' || t.kind === 'fixedSizeList' || t.kind === 'struct') {
+      out[k] = `<${dtypeToString(t)}>`;
+      continue;
+    }
+    const v = getValue(t, chunk.columns[k]!, i);
+    out[k] = typeof v === 'bigint' ? v.toString() : v;
+  }
+  return out;
+}
+
+export interface ApplyResult {
+  readonly chunk: Chunk;
+  readonly failures: RowFailure[];
+}
+
+export interface ApplyContext {
+  readonly state: unknown;
+  readonly stats: unknown;
+  readonly seed: number;
+  readonly signal: AbortSignal;
+}
+
+/** The seed an op uses: its own `seed` param mixed with the run seed. */
+export function opSeed(runSeed: number, params: unknown): number {
+  const own = params && typeof params === 'object' && 'seed' in params ? Number((params as { seed: unknown }).seed) : 0;
+  return (Math.imul(runSeed | 0, 0x2545f491) ^ (own | 0)) >>> 0;
+}
+
+function toData(t: DType, c: ColumnInput, name: string, op: string, n: number): arrow.Data {
+  let d: arrow.Data;
+  if (c instanceof arrow.Data) d = c;
+  else if (c instanceof arrow.Vector) {
+    if (c.data.length !== 1) d = buildData(t, columnValues(t, c), name);
+    else d = c.data[0]!;
+  } else d = buildData(t, c as ArrayLike<unknown>, name);
+  if (d.length !== n) {
+    throw new OpError('MF_OP_OUTPUT', `kernel returned ${d.length} values for column '${name}', expected one per input row (${n})`, {
+      op, column: name, fix: 'return one value per input row (use null for rows you reject with ctx.rowError)',
+    });
+  }
+  const want = toArrowType(t);
+  if (!arrow.util.compareTypes(want, d.type as arrow.DataType)) {
+    throw new OpError('MF_OP_OUTPUT', `kernel returned ${String(d.type)} for column '${name}', declared ${dtypeToString(t)}`, {
+      op, column: name, fix: 'return data of the declared dtype, or change the op outputs',
+    });
+  }
+  return d;
+}
+
+/**
+ * Apply a row-local op to a chunk. Rows the kernel rejects with ctx.rowError become failures; a
+ * kernel that throws fails the whole chunk (every row becomes a failure with that reason).
+ */
+export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inputSchema: Schema, actx: ApplyContext): Promise<ApplyResult> {
+  const failures: RowFailure[] = [];
+  const bad = new Set<number>();
+  const key = hashString(def.name);
+  const input = kernelInput(chunk);
+  const ctx: KernelContext<unknown, unknown> = {
+    op: def.name,
+    state: actx.state,
+    stats: actx.stats,
+    seed: actx.seed,
+    signal: actx.signal,
+    rowError(row: number, reason: string | Error, opts: RowErrorOptions = {}) {
+      if (bad.has(row)) return;
+      bad.add(row);
+      const code = opts.code ?? (reason instanceof ModaflowError ? reason.code : 'MF_ROW_ERROR');
+      const column = opts.column ?? (reason instanceof ModaflowError ? reason.column : undefined);
+      failures.push({
+        rowId: chunk.rowIds[row]!,
+        op: def.name,
+        ...(column !== undefined ? { column } : {}),
+        code,
+        message: reason instanceof ModaflowError ? reason.reason : reason instanceof Error ? reason.message : reason,
+        row: rowSnapshot(chunk, row),
+      });
+    },
+    random(row: number) {
+      return rowRng(actx.seed, key, chunk.rowIds[row]!);
+    },
+  };
+  let result: KernelResult;
+  try {
+    result = await def.spec.kernel(input, params, ctx);
+  } catch (e) {
+    if (e instanceof ModaflowError && e.code === 'MF_ABORTED') throw e;
+    const err = e instanceof ModaflowError ? e : new OpError('MF_OP_FAILED', (e as Error)?.message ?? String(e), { op: def.name, cause: e });
+    return {
+      chunk: takeChunk(chunk, []),
+      failures: Array.from(chunk.rowIds, (rowId, i) => ({
+        rowId, op: def.name, code: err.code, message: `batch failed: ${err.reason}`,
+        ...(err.column !== undefined ? { column: err.column } : {}),
+        row: rowSnapshot(chunk, i),
+      })),
+    };
+  }
+  const outSchema = def.spec.outputs(params, inputSchema);
+  const removes = new Set(def.spec.removes?.(params) ?? []);
+  const schema: Record<string, DType> = {};
+  const cols: Record<string, arrow.Data> = {};
+  for (const [k, t] of Object.entries(inputSchema)) {
+    if (removes.has(k) || k in outSchema) continue;
+    schema[k] = t;
+    cols[k] = chunk.columns[k]!;
+  }
+  for (const [k, t] of Object.entries(outSchema)) {
+    const c = result.columns[k];
+    if (c === undefined) {
+      throw new OpError('MF_OP_OUTPUT', `kernel did not return declared output column '${k}'`, { op: def.name, column: k, fix: 'return every column the op declares in outputs()' });
+    }
+    schema[k] = t;
+    cols[k] = toData(t, c, k, def.name, chunk.length);
+  }
+  let out: Chunk = { schema, columns: cols, length: chunk.length, rowIds: chunk.rowIds };
+  const keepIdx = keptRows(result.keep, chunk.length, bad);
+  if (keepIdx) out = takeChunk(out, keepIdx);
+  return { chunk: out, failures };
+}
+
+function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): Uint32Array | null {
+  if (!keep && bad.size === 0) return null;
+  let mask: Uint8Array;
+  if (!keep) mask = new Uint8Array(n).fill(1);
+  else if (keep instanceof Uint32Array) { mask = new Uint8Array(n); for (const i of keep) mask[i] = 1; }
+  else if (keep.length === n) { mask = new Uint8Array(n); for (let i = 0; i < n; i++) mask[i] = keep[i] ? 1 : 0; }
+  else throw new OpError('MF_OP_OUTPUT', `kernel 'keep' has ${keep.length} entries for ${n} rows`, { fix: 'return a 0/1 mask with one entry per row, or a Uint32Array of row indices' });
+  for (const b of bad) mask[b] = 0;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += mask[i]!;
+  const idx = new Uint32Array(m);
+  for (let i = 0, j = 0; i < n; i++) if (mask[i]) idx[j++] = i;
+  return idx;
+}

@@ -1,0 +1,139 @@
+// A Chunk is the unit of data moving through the executor: named Arrow column data of equal
+// length plus the source row id of every row (the key for seeded randomness, sharding and error
+// reports). Columns are plain arrow.Data so projections cost nothing and buffers can be
+// transferred between threads.
+import * as arrow from 'apache-arrow';
+import type { DType, TypedArray } from '../types/dtype.ts';
+import { shapeSize, typedArrayCtor } from '../types/dtype.ts';
+import type { Schema } from '../types/schema.ts';
+import { fromArrowSchema, toArrowField, toArrowSchema } from '../types/arrow-types.ts';
+import { buildData, getValue } from './column.ts';
+
+export interface Chunk {
+  readonly schema: Schema;
+  readonly columns: { readonly [name: string]: arrow.Data };
+  readonly length: number;
+  /** Source row id of each row. */
+  readonly rowIds: Float64Array;
+}
+
+export function makeChunk(schema: Schema, columns: { [name: string]: arrow.Data }, rowIds: Float64Array): Chunk {
+  return { schema, columns, length: rowIds.length, rowIds };
+}
+
+/** Rows [start, end) without copying. */
+export function sliceChunk(c: Chunk, start: number, end: number): Chunk {
+  const cols: Record<string, arrow.Data> = {};
+  for (const k of Object.keys(c.schema)) cols[k] = c.columns[k]!.slice(start, end - start);
+  return { schema: c.schema, columns: cols, length: end - start, rowIds: c.rowIds.subarray(start, end) };
+}
+
+/** Rows at the given indices, in that order. */
+export function takeChunk(c: Chunk, idx: ArrayLike<number>): Chunk {
+  const cols: Record<string, arrow.Data> = {};
+  for (const k of Object.keys(c.schema)) cols[k] = takeData(c.schema[k]!, c.columns[k]!, idx);
+  const rowIds = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) rowIds[i] = c.rowIds[idx[i]!]!;
+  return { schema: c.schema, columns: cols, length: idx.length, rowIds };
+}
+
+function takeValidity(data: arrow.Data, idx: ArrayLike<number>): { bitmap: Uint8Array | null; nulls: number } {
+  if (data.nullCount === 0) return { bitmap: null, nulls: 0 };
+  const bitmap = new Uint8Array((idx.length + 7) >> 3);
+  let nulls = 0;
+  const src = data.nullBitmap!;
+  for (let i = 0; i < idx.length; i++) {
+    const j = data.offset + idx[i]!;
+    if ((src[j >> 3]! >> (j & 7)) & 1) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bitmap: nulls ? bitmap : null, nulls };
+}
+
+/** Gather rows of one column. Fast paths for fixed-width and tensor data; generic otherwise. */
+export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): arrow.Data {
+  const n = idx.length;
+  switch (t.kind) {
+    case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
+    case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': {
+      const Ctor = typedArrayCtor(t);
+      const src = data.values as TypedArray;
+      const out = new Ctor(n) as Float64Array;
+      for (let i = 0; i < n; i++) out[i] = src[data.offset + idx[i]!] as number;
+      const { bitmap, nulls } = takeValidity(data, idx);
+      return arrow.makeData({ type: data.type as arrow.Int32, length: n, nullCount: nulls, nullBitmap: bitmap, data: out as unknown as Int32Array });
+    }
+    case 'tensor': {
+      const size = shapeSize(t.shape);
+      const child = data.children[0]!;
+      const src = child.values as TypedArray;
+      const out = new (typedArrayCtor(t.item))(n * size) as Float64Array;
+      for (let i = 0; i < n; i++) {
+        const s = child.offset + (data.offset + idx[i]!) * size;
+        out.set((src as Float64Array).subarray(s, s + size), i * size);
+      }
+      const { bitmap, nulls } = takeValidity(data, idx);
+      const c = arrow.makeData({ type: child.type as arrow.Int32, length: n * size, nullCount: 0, data: out as unknown as Int32Array });
+      return arrow.makeData({ type: data.type as arrow.FixedSizeList, length: n, nullCount: nulls, nullBitmap: bitmap, child: c });
+    }
+    default: {
+      const vals = new Array(n);
+      for (let i = 0; i < n; i++) vals[i] = getValue(t, data, idx[i]!);
+      return buildData(t, vals);
+    }
+  }
+}
+
+/** Concatenate chunks of the same schema into one (copies). */
+export function concatChunks(schema: Schema, chunks: readonly Chunk[]): Chunk {
+  if (chunks.length === 1) return chunks[0]!;
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const rowIds = new Float64Array(n);
+  let at = 0;
+  for (const c of chunks) { rowIds.set(c.rowIds, at); at += c.length; }
+  const cols: Record<string, arrow.Data> = {};
+  for (const k of Object.keys(schema)) {
+    const t = schema[k]!;
+    const parts = chunks.map((c) => c.columns[k]!);
+    if (parts.length === 0) { cols[k] = buildData(t, []); continue; }
+    cols[k] = concatData(t, parts, n);
+  }
+  return { schema, columns: cols, length: n, rowIds };
+}
+
+function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
+  const vals = new Array(n);
+  let at = 0;
+  for (const p of parts) for (let i = 0; i < p.length; i++) vals[at++] = getValue(t, p, i);
+  return buildData(t, vals);
+}
+
+/** An empty chunk of a schema. */
+export function emptyChunk(schema: Schema): Chunk {
+  const cols: Record<string, arrow.Data> = {};
+  for (const k of Object.keys(schema)) cols[k] = buildData(schema[k]!, []);
+  return { schema, columns: cols, length: 0, rowIds: new Float64Array(0) };
+}
+
+/** The chunk as an Arrow RecordBatch (zero-copy). */
+export function chunkToRecordBatch(c: Chunk): arrow.RecordBatch {
+  const fields = Object.keys(c.schema).map((k) => toArrowField(k, c.schema[k]!));
+  const schema = new arrow.Schema(fields);
+  const children = fields.map((f) => c.columns[f.name]!);
+  const data = arrow.makeData({ type: new arrow.Struct(fields), length: c.length, nullCount: 0, children });
+  return new arrow.RecordBatch(schema, data);
+}
+
+/** A RecordBatch as a chunk; row ids start at `firstRowId`. */
+export function recordBatchToChunk(b: arrow.RecordBatch, firstRowId: number, schema: Schema = fromArrowSchema(b.schema)): Chunk {
+  const cols: Record<string, arrow.Data> = {};
+  b.schema.fields.forEach((f, i) => { cols[f.name] = b.data.children[i]!; });
+  const rowIds = new Float64Array(b.numRows);
+  for (let i = 0; i < b.numRows; i++) rowIds[i] = firstRowId + i;
+  return { schema, columns: cols, length: b.numRows, rowIds };
+}
+
+export function arrowSchemaOf(s: Schema): arrow.Schema {
+  return toArrowSchema(s);
+}

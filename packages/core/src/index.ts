@@ -1,0 +1,31 @@
+// @modaflow/core: dtypes and schemas, the lazy Dataset builder, expressions, ops, executor, I/O.
+export * from './types/dtype.ts';
+export * from './types/schema.ts';
+export { toArrowField, toArrowSchema, toArrowType, fromArrowField, fromArrowSchema, FIXED_SHAPE_TENSOR, VARIABLE_SHAPE_TENSOR } from './types/arrow-types.ts';
+export * from './errors.ts';
+export { Expr, col, lit, and, or, exprToString, exprColumns, splitConjunction, joinConjunction, inferDType } from './graph/expr.ts';
+export type { ExprNode, CmpOp, ArithOp, Literal, AnyDType } from './graph/expr.ts';
+export { Dataset, fromSource } from './graph/dataset.ts';
+export type { ComputeOptions, ComputeResult, Cols, CheckInputs, BatchStream } from './graph/dataset.ts';
+export { fromRows, fromArrow, readCsv, readArrow, readParquet, readManifest } from './io/sources.ts';
+export type { InferSchema, RowsOf } from './io/sources.ts';
+export type { CsvOptions } from './io/csv.ts';
+export { MANIFEST_SCHEMA, checkManifestPath } from './io/manifest.ts';
+export type { ManifestSchema, ManifestOptions } from './io/manifest.ts';
+export { defineOp, defineTableOp, assertPlainData, DEFAULT_PROPERTIES } from './ops/define-op.ts';
+export type {
+  OpSpec, OpDef, OpCall, OpProperties, KernelInput, KernelContext, KernelResult, ColumnInput, GlobalStats,
+  RowErrorOptions, TableOpSpec, TableOpDef, TableOpCall,
+} from './ops/define-op.ts';
+export { resolveOp, getOp, listOps, resolveTableOp, getTableOp } from './ops/registry.ts';
+export { rowRng, hashString } from './ops/random.ts';
+export type { Rng } from './ops/random.ts';
+export * as plan from './plan/logical-plan.ts';
+export type { PlanNode, Source, SourceBatch, SourceReadOptions, RowFailure } from './plan/logical-plan.ts';
+export { displayPlan } from './plan/display.ts';
+export type { RunReport, ErrorPolicy, NodeStats } from './exec/report.ts';
+export { formatReport } from './exec/report.ts';
+export { buildData, getValue, columnValues, varTensorData, nullData, isValid } from './exec/column.ts';
+export type { Chunk } from './exec/chunk.ts';
+export { makeChunk, sliceChunk, takeChunk, concatChunks, chunkToRecordBatch, recordBatchToChunk } from './exec/chunk.ts';
+export { applyOp, kernelInput } from './exec/apply-op.ts';

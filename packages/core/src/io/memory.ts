@@ -1,0 +1,125 @@
+// In-memory sources: fromRows (JS objects) and fromArrow (an apache-arrow Table). Rows are built
+// into Arrow batches lazily, at compute time.
+import * as arrow from 'apache-arrow';
+import type { DType } from '../types/dtype.ts';
+import { dt } from '../types/dtype.ts';
+import type { Schema } from '../types/schema.ts';
+import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
+import { buildData } from '../exec/column.ts';
+import { makeChunk, recordBatchToChunk, sliceChunk, takeChunk } from '../exec/chunk.ts';
+import type { Chunk } from '../exec/chunk.ts';
+import { fromArrowSchema } from '../types/arrow-types.ts';
+import { InvalidArgumentError, SchemaError } from '../errors.ts';
+
+/** Rows of this shard (row id modulo count), or the chunk itself without sharding. */
+export function shardChunk(c: Chunk, shard: SourceReadOptions['shard']): Chunk {
+  if (!shard || shard.count === 1) return c;
+  const keep: number[] = [];
+  for (let i = 0; i < c.length; i++) if (c.rowIds[i]! % shard.count === shard.index) keep.push(i);
+  return keep.length === c.length ? c : takeChunk(c, keep);
+}
+
+/** The dtype of a JS value, for schema inference from rows. */
+export function inferValueType(v: unknown, column: string): DType | null {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'number': return dt.float64();
+    case 'string': return dt.utf8();
+    case 'boolean': return dt.bool();
+    case 'bigint': return dt.int64();
+  }
+  if (v instanceof Uint8Array) return dt.binary();
+  if (v instanceof Date) return dt.timestamp('ms');
+  if (Array.isArray(v)) {
+    const first = v.find((x) => x !== null && x !== undefined);
+    const item = first === undefined ? dt.float64() : inferValueType(first, column);
+    return dt.list(item ?? dt.float64());
+  }
+  throw new SchemaError('MF_SCHEMA', `cannot infer a dtype for value of type ${Object.prototype.toString.call(v)}`, {
+    op: 'fromRows', column, fix: 'pass a schema: fromRows(rows, { col: dt.tensor(...) })',
+  });
+}
+
+class RowsSource implements Source {
+  readonly name = 'fromRows';
+  readonly knownSchema: Schema;
+  readonly rows: readonly Record<string, unknown>[];
+  readonly rowCount: number;
+
+  constructor(rows: readonly Record<string, unknown>[], schema: Schema) {
+    this.rows = rows;
+    this.knownSchema = schema;
+    this.rowCount = rows.length;
+  }
+  describe(): string { return `${this.rows.length} rows`; }
+  async resolveSchema(): Promise<Schema> { return this.knownSchema; }
+  async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
+    const cols = Object.keys(this.knownSchema);
+    const end = o.limit === undefined ? this.rows.length : Math.min(this.rows.length, o.limit);
+    for (let s = 0; s < end; s += o.batchSize) {
+      const e = Math.min(end, s + o.batchSize);
+      const data: Record<string, arrow.Data> = {};
+      for (const c of cols) {
+        const vals = new Array(e - s);
+        for (let i = s; i < e; i++) vals[i - s] = this.rows[i]![c] ?? null;
+        data[c] = buildData(this.knownSchema[c]!, vals, c);
+      }
+      const ids = new Float64Array(e - s);
+      for (let i = 0; i < ids.length; i++) ids[i] = s + i;
+      yield { chunk: shardChunk(makeChunk(this.knownSchema, data, ids), o.shard) };
+    }
+  }
+}
+
+export function rowsSource(rows: readonly Record<string, unknown>[], schema?: Schema): Source {
+  if (!Array.isArray(rows)) {
+    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'fromRows needs an array of row objects', { op: 'fromRows', fix: 'fromRows([{ a: 1 }, { a: 2 }])' });
+  }
+  let s = schema;
+  if (!s) {
+    const inferred: Record<string, DType> = {};
+    for (const r of rows) {
+      for (const [k, v] of Object.entries(r)) {
+        if (inferred[k]) continue;
+        const t = inferValueType(v, k);
+        if (t) inferred[k] = t;
+      }
+    }
+    // Columns that are null everywhere still exist.
+    for (const r of rows) for (const k of Object.keys(r)) inferred[k] ??= dt.utf8();
+    s = inferred;
+  }
+  return new RowsSource(rows, s);
+}
+
+class ArrowTableSource implements Source {
+  readonly name = 'fromArrow';
+  readonly knownSchema: Schema;
+  readonly table: arrow.Table;
+  readonly rowCount: number;
+  constructor(table: arrow.Table) {
+    this.table = table;
+    this.knownSchema = fromArrowSchema(table.schema);
+    this.rowCount = table.numRows;
+  }
+  describe(): string { return `arrow table, ${this.table.numRows} rows`; }
+  async resolveSchema(): Promise<Schema> { return this.knownSchema; }
+  async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
+    let first = 0;
+    for (const b of this.table.batches) {
+      const c = recordBatchToChunk(b, first, this.knownSchema);
+      first += b.numRows;
+      for (let s = 0; s < c.length; s += o.batchSize) {
+        if (o.limit !== undefined && c.rowIds[s]! >= o.limit) return;
+        yield { chunk: shardChunk(sliceChunk(c, s, Math.min(c.length, s + o.batchSize)), o.shard) };
+      }
+    }
+  }
+}
+
+export function arrowTableSource(table: arrow.Table): Source {
+  if (!(table instanceof arrow.Table)) {
+    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'fromArrow needs an apache-arrow Table', { op: 'fromArrow', fix: 'build one with tableFromArrays or tableFromIPC' });
+  }
+  return new ArrowTableSource(table);
+}
