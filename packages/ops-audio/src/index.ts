@@ -1,0 +1,2 @@
+// @modaflow/ops-audio public API.
+export * from './encode/index.ts';

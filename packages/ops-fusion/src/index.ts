@@ -1,0 +1,2 @@
+// @modaflow/ops-fusion public API.
+export {};

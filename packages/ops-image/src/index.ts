@@ -1,0 +1,2 @@
+// @modaflow/ops-image public API.
+export * from './encode/index.ts';

@@ -1,0 +1,2 @@
+// @modaflow/ops-text public API.
+export * from './encode/index.ts';
