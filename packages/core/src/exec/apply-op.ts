@@ -8,7 +8,7 @@ import type { Schema } from '../types/schema.ts';
 import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
 import { hashString, rowRng } from '../ops/random.ts';
 import type { Chunk } from './chunk.ts';
-import { takeChunk } from './chunk.ts';
+import { compactData, takeChunk } from './chunk.ts';
 import { buildData, columnValues, getValue } from './column.ts';
 import { toArrowType } from '../types/arrow-types.ts';
 import { ModaflowError, OpError } from '../errors.ts';
@@ -26,7 +26,8 @@ export function kernelInput(chunk: Chunk): KernelInput {
     data(name: string): arrow.Data {
       const d = chunk.columns[name];
       if (!d) throw new OpError('MF_COLUMN_NOT_FOUND', `kernel asked for column '${name}', which is not in the batch`, { column: name, fix: 'declare the column in the op inputs' });
-      return d;
+      // Kernels may index buffers from 0: a sliced column is compacted first (a copy only then).
+      return compactData(chunk.schema[name]!, d);
     },
     values(name: string): unknown[] {
       let v = cache.get(name);

@@ -59,7 +59,7 @@ export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): ar
       const Ctor = typedArrayCtor(t);
       const src = data.values as TypedArray;
       const out = new Ctor(n) as Float64Array;
-      for (let i = 0; i < n; i++) out[i] = src[data.offset + idx[i]!] as number;
+      for (let i = 0; i < n; i++) out[i] = src[idx[i]!] as number;
       const { bitmap, nulls } = takeValidity(data, idx);
       return arrow.makeData({ type: data.type as arrow.Int32, length: n, nullCount: nulls, nullBitmap: bitmap, data: out as unknown as Int32Array });
     }
@@ -69,7 +69,7 @@ export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): ar
       const src = child.values as TypedArray;
       const out = new (typedArrayCtor(t.item))(n * size) as Float64Array;
       for (let i = 0; i < n; i++) {
-        const s = child.offset + (data.offset + idx[i]!) * size;
+        const s = idx[i]! * size; // the child of a sliced fixed-size list is sliced too
         out.set((src as Float64Array).subarray(s, s + size), i * size);
       }
       const { bitmap, nulls } = takeValidity(data, idx);
@@ -82,6 +82,14 @@ export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): ar
       return buildData(t, vals);
     }
   }
+}
+
+/** The same column with offset 0 (a copy only when the data is a slice). */
+export function compactData(t: DType, data: arrow.Data): arrow.Data {
+  if (data.offset === 0) return data;
+  const idx = new Uint32Array(data.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  return takeData(t, data, idx);
 }
 
 /** Concatenate chunks of the same schema into one (copies). */

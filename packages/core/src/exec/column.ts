@@ -252,31 +252,37 @@ function copyInto(dst: TypedArray, src: ArrayLike<number | bigint>, at: number):
   }
 }
 
-/** Read the value at row i (null where null) as the dtype's JS value. */
+/**
+ * Read the value at row i (null where null) as the dtype's JS value.
+ *
+ * arrow-js slicing rules (Data.slice): `offset` is the logical offset, used for the validity bitmap
+ * and for bool bits; fixed-width value buffers, value-offset buffers and the children of
+ * fixed-size lists and structs are already sliced; the children of lists and the bytes of
+ * utf8/binary are not (value offsets index into them).
+ */
 export function getValue(t: DType, data: arrow.Data, i: number): unknown {
   if (!isValidAt(data, i)) return null;
-  const j = data.offset + i;
   switch (t.kind) {
-    case 'bool': return ((data.values[j >> 3]! >> (j & 7)) & 1) === 1;
+    case 'bool': { const j = data.offset + i; return ((data.values[j >> 3]! >> (j & 7)) & 1) === 1; }
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
     case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp':
-      return data.values[j];
+      return data.values[i];
     case 'utf8': case 'binary': {
       const o = data.valueOffsets as Int32Array;
-      const bytes = (data.values as Uint8Array).subarray(o[j]!, o[j + 1]!);
+      const bytes = (data.values as Uint8Array).subarray(o[i]!, o[i + 1]!);
       return t.kind === 'utf8' ? decoder.decode(bytes) : bytes.slice();
     }
     case 'list': {
       const o = data.valueOffsets as Int32Array;
       const child = data.children[0]!;
       const out: unknown[] = [];
-      for (let k = o[j]!; k < o[j + 1]!; k++) out.push(getValue(t.item, child, k - child.offset));
+      for (let k = o[i]!; k < o[i + 1]!; k++) out.push(getValue(t.item, child, k));
       return out;
     }
     case 'fixedSizeList': {
       const child = data.children[0]!;
       const out: unknown[] = [];
-      for (let k = 0; k < t.size; k++) out.push(getValue(t.item, child, j * t.size + k - child.offset));
+      for (let k = 0; k < t.size; k++) out.push(getValue(t.item, child, i * t.size + k));
       return out;
     }
     case 'struct': {
@@ -287,19 +293,16 @@ export function getValue(t: DType, data: arrow.Data, i: number): unknown {
     case 'tensor': {
       const size = shapeSize(t.shape);
       const child = data.children[0]!;
-      const start = child.offset + j * size;
-      return { data: (child.values as TypedArray).subarray(start, start + size), shape: [...t.shape] } satisfies Tensor;
+      return { data: (child.values as TypedArray).subarray(i * size, (i + 1) * size), shape: [...t.shape] } satisfies Tensor;
     }
     case 'varTensor': {
       const dataList = data.children[0]!;
       const shapeList = data.children[1]!;
-      const dj = dataList.offset + i;
       const o = dataList.valueOffsets as Int32Array;
       const child = dataList.children[0]!;
-      const flat = (child.values as TypedArray).subarray(child.offset + o[dj]!, child.offset + o[dj + 1]!);
-      const sj = shapeList.offset + i;
+      const flat = (child.values as TypedArray).subarray(o[i]!, o[i + 1]!);
       const sc = shapeList.children[0]!;
-      const shape = Array.from((sc.values as Int32Array).subarray(sc.offset + sj * t.ndim, sc.offset + (sj + 1) * t.ndim));
+      const shape = Array.from((sc.values as Int32Array).subarray(i * t.ndim, (i + 1) * t.ndim));
       return { data: flat, shape } satisfies Tensor;
     }
   }
