@@ -1,2 +1,6 @@
-// @modaflow/ops-fusion public API.
-export {};
+// @modaflow/ops-fusion public API: time alignment, data quality and z-score filtering, early and
+// late fusion, missing modalities.
+export { alignAsof, alignAsofOp, asofIndices } from './ops/align-asof.ts';
+export type { AlignAsofParams, AsofDirection, AsofSchema } from './ops/align-asof.ts';
+export { convertTime, parseDuration, NS_PER } from './util/time-units.ts';
+export type { Rounding } from './util/time-units.ts';

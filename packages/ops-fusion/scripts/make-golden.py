@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Golden files for @modaflow/ops-fusion, computed with pandas 1.5 / numpy (Debian python3-pandas).
+
+Run from the package directory:  /usr/bin/python3 scripts/make-golden.py
+Writes test/golden/*.json. Inputs are generated here (seeded), so the files hold inputs and outputs.
+Large integers (ns timestamps) are written as strings so JSON keeps them exact.
+"""
+import json
+import os
+
+import numpy as np
+import pandas as pd
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'golden')
+os.makedirs(OUT, exist_ok=True)
+BASE = 1403715273262142976  # an EuRoC-like ns epoch: keys need bigint (> 2^53)
+
+
+def irregular(rng, n, step, base, dup_p=0.15):
+    """Sorted int64 keys with jitter, exact duplicates (ties) and gaps."""
+    d = rng.integers(0, 2 * step, size=n)
+    d[rng.random(n) < dup_p] = 0  # duplicate keys
+    return base + np.cumsum(d).astype(np.int64)
+
+
+def nullable(x):
+    return [None if (isinstance(v, float) and np.isnan(v)) else v for v in x]
+
+
+def asof_cases():
+    cases = []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        nl, nr = 40 + seed * 7, 30 + seed * 5
+        lk = irregular(rng, nl, 1000, BASE)
+        rk = irregular(rng, nr, 1300, BASE - 500)
+        # share some exact keys between sides so exact-match handling matters
+        share = rng.choice(nl, size=6, replace=False)
+        rk[rng.choice(nr, size=6, replace=False)] = lk[share]
+        rk.sort()
+        lg = rng.choice(['a', 'b', 'c'], size=nl)
+        rg = rng.choice(['a', 'b', 'c'], size=nr)
+        v = rng.normal(size=nr)
+        v[rng.random(nr) < 0.2] = np.nan  # nulls in a right value column stay null
+        left = pd.DataFrame({'t': lk, 'g': lg, 'lid': np.arange(nl)})
+        right = pd.DataFrame({'t': rk, 'g': rg, 'rid': np.arange(nr), 'v': v})
+        # tolerances at the edges: exactly some observed distances, and none
+        dists = np.abs(lk[:, None] - rk[None, :]).min(axis=1)
+        tols = [None, int(np.median(dists)), 0]
+        for direction in ['backward', 'forward', 'nearest']:
+            for tol in tols:
+                for exact in [True, False]:
+                    for by in [None, 'g']:
+                        kw = dict(on='t', direction=direction, allow_exact_matches=exact)
+                        if tol is not None:
+                            kw['tolerance'] = tol
+                        if by:
+                            kw['by'] = by
+                        m = pd.merge_asof(left, right if by else right.drop(columns=['g']), **kw)
+                        # v (with its nulls) comes from the matched right row, so rid decides it all
+                        cases.append({
+                            'seed': seed, 'direction': direction, 'tolerance': tol, 'allowExactMatches': exact, 'by': by,
+                            'rid': [None if np.isnan(x) else int(x) for x in m['rid'].astype(float)],
+                        })
+        cases_inputs = {
+            'seed': seed,
+            'left': {'t': [str(x) for x in lk], 'g': lg.tolist()},
+            'right': {'t': [str(x) for x in rk], 'g': rg.tolist(), 'v': nullable(v.tolist())},
+        }
+        yield cases_inputs, [c for c in cases if c['seed'] == seed]
+        cases = []
+
+
+def float_key_case():
+    rng = np.random.default_rng(99)
+    lk = np.sort(rng.uniform(0, 10, 30)).round(3)
+    rk = np.sort(np.concatenate([rng.uniform(0, 10, 20).round(3), lk[::5]]))
+    right = pd.DataFrame({'x': rk, 'rid': np.arange(len(rk))})
+    left = pd.DataFrame({'x': lk})
+    out = {}
+    for direction in ['backward', 'forward', 'nearest']:
+        m = pd.merge_asof(left, right, on='x', direction=direction, tolerance=0.25)
+        out[direction] = [None if np.isnan(x) else int(x) for x in m['rid'].astype(float)]
+    return {'left': lk.tolist(), 'right': rk.tolist(), 'tolerance': 0.25, 'rid': out}
+
+
+def main():
+    groups = []
+    for inputs, cases in asof_cases():
+        groups.append({**inputs, 'cases': cases})
+    data = {'pandas': pd.__version__, 'groups': groups, 'floatKeys': float_key_case()}
+    with open(os.path.join(OUT, 'asof.json'), 'w') as f:
+        json.dump(data, f, separators=(',', ':'))
+    print('asof cases', sum(len(g['cases']) for g in groups))
+
+
+if __name__ == '__main__':
+    main()

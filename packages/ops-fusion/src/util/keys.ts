@@ -1,0 +1,119 @@
+// Time keys as arrays the hot loops can compare quickly. Integer keys (timestamps, int64) become
+// float64 offsets from a shared base when every offset is below 2^53 — exact, and ~10× faster to
+// compare than bigints; otherwise they stay bigint so nothing is ever rounded.
+import type * as arrow from 'apache-arrow';
+import type { DType } from '@modaflow/core';
+import { OpError, dtypeToString } from '@modaflow/core';
+
+/** Keys of one or more inputs on a common scale: all float64, or all bigint. */
+export interface Keys {
+  readonly arrays: (Float64Array | BigInt64Array)[];
+  readonly big: boolean;
+  /** The value subtracted from integer keys (0n for float keys). */
+  readonly base: bigint;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function isBigKind(t: DType): boolean {
+  return t.kind === 'timestamp' || t.kind === 'int64' || t.kind === 'uint64';
+}
+
+function checkNulls(d: arrow.Data, op: string, column: string, side: string): void {
+  if (d.nullCount === 0) return;
+  for (let i = 0; i < d.length; i++) {
+    const j = d.offset + i;
+    if (!((d.nullBitmap![j >> 3]! >> (j & 7)) & 1)) {
+      throw new OpError('MF_OP_FAILED', `${side} key column has a null at row ${i}`, {
+        op, column, row: i, fix: `drop rows with a null key first: .filter(col('${column}').isNotNull())`,
+      });
+    }
+  }
+}
+
+/**
+ * Read key columns of several inputs onto one comparable scale. Null keys are refused (like
+ * pandas.merge_asof); NaN float keys too.
+ */
+export function readKeys(datas: readonly arrow.Data[], types: readonly DType[], op: string, column: string, sides: readonly string[]): Keys {
+  datas.forEach((d, s) => checkNulls(d, op, column, sides[s]!));
+  const big = types.some(isBigKind);
+  if (!big) {
+    const arrays = datas.map((d, s) => {
+      const out = new Float64Array(d.length);
+      const v = d.values as Float64Array;
+      for (let i = 0; i < d.length; i++) {
+        const x = v[d.offset + i]!;
+        if (Number.isNaN(x)) {
+          throw new OpError('MF_OP_FAILED', `${sides[s]} key column has NaN at row ${i}`, { op, column, row: i, fix: 'drop rows with a NaN key first' });
+        }
+        out[i] = x;
+      }
+      return out;
+    });
+    return { arrays, big: false, base: 0n };
+  }
+  if (!types.every(isBigKind)) {
+    throw new OpError('MF_DTYPE_MISMATCH', `key column types differ: ${types.map(dtypeToString).join(' vs ')}`, {
+      op, column, fix: "cast both keys to the same dtype (withColumn(k, col(k).cast(dt.timestamp('ns'))))",
+    });
+  }
+  let lo: bigint | undefined, hi: bigint | undefined;
+  for (const d of datas) {
+    const v = d.values as BigInt64Array;
+    for (let i = 0; i < d.length; i++) {
+      const x = v[d.offset + i]!;
+      if (lo === undefined || x < lo) lo = x;
+      if (hi === undefined || x > hi) hi = x;
+    }
+  }
+  const base = lo ?? 0n;
+  if (hi === undefined || hi - base <= MAX_SAFE) {
+    const arrays = datas.map((d) => {
+      const out = new Float64Array(d.length);
+      const v = d.values as BigInt64Array;
+      for (let i = 0; i < d.length; i++) out[i] = Number(v[d.offset + i]! - base);
+      return out;
+    });
+    return { arrays, big: false, base };
+  }
+  const arrays = datas.map((d) => {
+    const v = d.values as BigInt64Array;
+    return BigInt64Array.from(v.subarray(d.offset, d.offset + d.length));
+  });
+  return { arrays, big: true, base };
+}
+
+/** A tolerance on the keys' scale (Infinity / no limit when undefined). */
+export function toleranceOn(keys: Keys, tol: bigint | number | undefined): number | bigint {
+  if (tol === undefined) return keys.big ? -1n : Infinity;
+  if (keys.big) return BigInt(tol);
+  return Number(tol);
+}
+
+/** Whether keys are sorted ascending. */
+export function isSorted(k: Float64Array | BigInt64Array): boolean {
+  for (let i = 1; i < k.length; i++) if (k[i]! < k[i - 1]!) return false;
+  return true;
+}
+
+/** Row indices ordered by (group, key, index), and where each group starts in that order. */
+export function orderBy(keys: Float64Array | BigInt64Array, groups: Int32Array | null, nGroups: number): { order: Uint32Array; offsets: Uint32Array } {
+  const n = keys.length;
+  let idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  if (!isSorted(keys)) {
+    // A stable sort: among equal keys, input order decides (pandas' 'last row wins' needs it).
+    const arr = Array.from(idx);
+    arr.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+    idx = Uint32Array.from(arr);
+  }
+  if (!groups || nGroups <= 1) return { order: idx, offsets: Uint32Array.of(0, n) };
+  const offsets = new Uint32Array(nGroups + 1);
+  for (let i = 0; i < n; i++) offsets[groups[i]! + 1]!++;
+  for (let g = 0; g < nGroups; g++) offsets[g + 1]! += offsets[g]!;
+  const fill = offsets.slice(0, nGroups);
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) { const i = idx[k]!; out[fill[groups[i]!]!++] = i; }
+  return { order: out, offsets };
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { dt, fromRows } from '@modaflow/core';
+import { alignAsof, asofIndices } from '../src/index.ts';
+import type { AsofDirection } from '../src/index.ts';
+import { column } from './helpers.ts';
+
+interface Golden {
+  groups: {
+    seed: number;
+    left: { t: string[]; g: string[] };
+    right: { t: string[]; g: string[]; v: (number | null)[] };
+    cases: { direction: AsofDirection; tolerance: number | null; allowExactMatches: boolean; by: string | null; rid: (number | null)[] }[];
+  }[];
+  floatKeys: { left: number[]; right: number[]; tolerance: number; rid: Record<AsofDirection, (number | null)[]> };
+}
+const golden = JSON.parse(readFileSync(new URL('./golden/asof.json', import.meta.url), 'utf8')) as Golden;
+
+const S_LEFT = { t: dt.int64(), g: dt.utf8(), lid: dt.int32() };
+const S_RIGHT = { t: dt.int64(), g: dt.utf8(), rid: dt.int32(), v: dt.float64() };
+
+test('alignAsof equals pandas.merge_asof on generated irregular streams (ties, duplicates, nulls, groups, tolerance edges)', async () => {
+  let n = 0;
+  for (const g of golden.groups) {
+    const left = fromRows(g.left.t.map((t, i) => ({ t: BigInt(t), g: g.left.g[i]!, lid: i })), S_LEFT);
+    const right = fromRows(g.right.t.map((t, i) => ({ t: BigInt(t), g: g.right.g[i]!, rid: i, v: g.right.v[i]! })), S_RIGHT);
+    for (const c of g.cases) {
+      const opts = {
+        on: 't' as const, direction: c.direction, allowExactMatches: c.allowExactMatches,
+        ...(c.tolerance !== null ? { tolerance: c.tolerance } : {}),
+      };
+      const out = c.by
+        ? await alignAsof(left, right, { ...opts, by: 'g' }).compute({ batchSize: 7 })
+        : await alignAsof(left, right.drop('g'), opts).compute({ batchSize: 7 });
+      const what = `seed ${g.seed} ${JSON.stringify(c)}`;
+      assert.deepEqual(column(out, 'rid'), c.rid, what);
+      assert.deepEqual(column(out, 'v'), c.rid.map((r) => (r === null ? null : g.right.v[r])), what);
+      assert.deepEqual(column(out, 'lid'), g.left.t.map((_, i) => i), what);
+      n++;
+    }
+  }
+  assert.ok(n >= 100);
+});
+
+test('alignAsof on float keys with a float tolerance equals pandas', async () => {
+  const f = golden.floatKeys;
+  const left = fromRows(f.left.map((x) => ({ x })), { x: dt.float64() });
+  const right = fromRows(f.right.map((x, i) => ({ x, rid: i })), { x: dt.float64(), rid: dt.int32() });
+  for (const d of ['backward', 'forward', 'nearest'] as const) {
+    const out = await alignAsof(left, right, { on: 'x', direction: d, tolerance: f.tolerance }).compute();
+    assert.deepEqual(column(out, 'rid'), f.rid[d], d);
+  }
+});
+
+test('timestamp keys take tolerances with units; mismatched units are refused with a fix', async () => {
+  const g = golden.groups[0]!;
+  const c = g.cases.find((x) => x.tolerance !== null && x.tolerance > 0 && !x.by && x.direction === 'nearest')!;
+  const ts = dt.timestamp('ns');
+  const left = fromRows(g.left.t.map((t) => ({ t: BigInt(t) })), { t: ts });
+  const right = fromRows(g.right.t.map((t, i) => ({ t: BigInt(t), rid: i })), { t: ts, rid: dt.int32() });
+  const out = await alignAsof(left, right, { on: 't', direction: 'nearest', allowExactMatches: c.allowExactMatches, tolerance: `${c.tolerance}ns`, rightKeyAs: 't_right' }).compute();
+  assert.deepEqual(column(out, 'rid'), c.rid);
+  assert.deepEqual(column(out, 't_right'), c.rid.map((r) => (r === null ? null : BigInt(g.right.t[r]!))));
+  const rightUs = fromRows([{ t: 1n, rid: 0 }], { t: dt.timestamp('us'), rid: dt.int32() });
+  assert.throws(() => alignAsof(left, rightUs, { on: 't' }), /convertTimeUnit/);
+  const clash = fromRows([{ t: 1n, lid: 0 }], { t: ts, lid: dt.int32() });
+  const left2 = fromRows([{ t: 1n, lid: 0 }], { t: ts, lid: dt.int32() });
+  assert.throws(() => alignAsof(left2, clash, { on: 't' }), /exists on both sides.*rename/);
+  const withNull = fromRows([{ t: null, rid: 0 }], { t: ts, rid: dt.int32() });
+  await assert.rejects(alignAsof(left, withNull, { on: 't' }).compute(), /null.*isNotNull/);
+});
+
+/** The obviously-correct O(n·m) reference. */
+function bruteForce(lk: number[], rk: number[], lg: number[], rg: number[], dir: AsofDirection, tol: number, exact: boolean): number[] {
+  return lk.map((x, i) => {
+    let b = -1, f = -1;
+    rk.forEach((y, j) => {
+      if (rg[j] !== lg[i]) return;
+      if ((exact ? y <= x : y < x) && x - y <= tol && (b < 0 || y >= rk[b]!)) b = j;
+      if ((exact ? y >= x : y > x) && y - x <= tol && (f < 0 || y < rk[f]!)) f = j;
+    });
+    if (dir === 'backward') return b;
+    if (dir === 'forward') return f;
+    if (b >= 0 && f >= 0) return x - rk[b]! <= rk[f]! - x ? b : f;
+    return b >= 0 ? b : f;
+  });
+}
+
+const streamArb = fc.record({
+  lk: fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }),
+  rk: fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }),
+  groups: fc.integer({ min: 1, max: 3 }),
+  seed: fc.integer(),
+  dir: fc.constantFrom<AsofDirection>('backward', 'forward', 'nearest'),
+  tol: fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 10 })),
+  exact: fc.boolean(),
+});
+
+test('law: asofIndices equals a brute-force reference (any order, ties, groups, tolerance)', () => {
+  fc.assert(fc.property(streamArb, ({ lk, rk, groups, seed, dir, tol, exact }) => {
+    const mod = (x: number) => ((x % groups) + groups) % groups;
+    const lg = lk.map((_, i) => mod(i * 7 + seed));
+    const rg = rk.map((_, i) => mod(i * 5 + seed));
+    const got = asofIndices(Float64Array.from(lk), Float64Array.from(rk), Int32Array.from(lg), Int32Array.from(rg), groups, dir, tol, exact);
+    assert.deepEqual(Array.from(got), bruteForce(lk, rk, lg, rg, dir, tol, exact));
+  }), { numRuns: 300 });
+});
+
+test('law: backward never looks ahead, respects tolerance, and aligned times are monotone in left time', async () => {
+  await fc.assert(fc.asyncProperty(streamArb, fc.integer({ min: 1, max: 9 }), async ({ lk, rk, tol, exact }, batchSize) => {
+    const sortedL = [...lk].sort((a, b) => a - b);
+    const left = fromRows(sortedL.map((t) => ({ t: BigInt(t) })), { t: dt.timestamp('ms') });
+    const right = fromRows(rk.map((t) => ({ t: BigInt(t) })), { t: dt.timestamp('ms') });
+    const out = await alignAsof(left, right, { on: 't', allowExactMatches: exact, rightKeyAs: 'tr', ...(tol === Infinity ? {} : { tolerance: tol }) }).compute({ batchSize });
+    const t = column(out, 't') as bigint[], tr = column(out, 'tr') as (bigint | null)[];
+    let last: bigint | null = null;
+    t.forEach((x, i) => {
+      const y = tr[i];
+      if (y === null || y === undefined) return;
+      assert.ok(exact ? y <= x : y < x, 'never looks ahead');
+      if (tol !== Infinity) assert.ok(x - y <= BigInt(tol), 'within tolerance');
+      if (last !== null) assert.ok(y >= last, 'monotone');
+      last = y;
+    });
+  }), { numRuns: 60 });
+});
+
+test('law: an unsorted left gives, row for row, what its sorted version gives', async () => {
+  await fc.assert(fc.asyncProperty(streamArb, async ({ lk, rk, dir, tol }) => {
+    const right = fromRows(rk.map((t, i) => ({ t, rid: i })), { t: dt.int32(), rid: dt.int32() });
+    const opts = { on: 't' as const, direction: dir, ...(tol === Infinity ? {} : { tolerance: tol }) };
+    const shuffled = column(await alignAsof(fromRows(lk.map((t) => ({ t })), { t: dt.int32() }), right, { ...opts, rightKeyAs: 'tr' }).compute(), 'tr');
+    const order = lk.map((_, i) => i).sort((a, b) => lk[a]! - lk[b]! || a - b);
+    const sorted = column(await alignAsof(fromRows(order.map((i) => ({ t: lk[i]! })), { t: dt.int32() }), right, { ...opts, rightKeyAs: 'tr' }).compute(), 'tr');
+    order.forEach((i, k) => assert.equal(shuffled[i], sorted[k]));
+  }), { numRuns: 40 });
+});
