@@ -1,0 +1,66 @@
+// Character classes as the Hugging Face tokenizers (Rust) define them: Rust's White_Space, the
+// Unicode "Other" categories for BERT's control characters, ASCII + Unicode punctuation, and the
+// CJK ideograph blocks of the original BERT code. The BMP is precomputed into one flag table so the
+// hot loops do an array read per char instead of a regex test.
+
+export const WHITESPACE = 1;
+/** Unicode category C* (Cc, Cf, Cs, Co, Cn) minus \t \n \r: removed by BERT's clean_text. */
+export const CONTROL = 2;
+export const PUNCT = 4;
+export const CJK = 8;
+/** Combining mark (Mn): removed after NFD by strip_accents. */
+export const MARK = 16;
+/** Letters / numbers: the GPT-2 split regex classes. */
+export const LETTER = 32;
+export const NUMBER = 64;
+
+const reWs = /\p{White_Space}/u;
+const reOther = /\p{C}/u;
+const reP = /\p{P}/u;
+const reMn = /\p{Mn}/u;
+const reL = /\p{L}/u;
+const reN = /\p{N}/u;
+
+function isCjk(cp: number): boolean {
+  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b920 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+}
+
+function computeFlags(cp: number): number {
+  const c = String.fromCodePoint(cp);
+  let f = 0;
+  if (cp === 9 || cp === 10 || cp === 13 || reWs.test(c)) f |= WHITESPACE;
+  else if (reOther.test(c)) f |= CONTROL;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || reP.test(c)) f |= PUNCT;
+  if (isCjk(cp)) f |= CJK;
+  if (reMn.test(c)) f |= MARK;
+  if (reL.test(c)) f |= LETTER;
+  if (reN.test(c)) f |= NUMBER;
+  return f;
+}
+
+const bmp = new Uint8Array(0x10000);
+for (let cp = 0; cp < 0x10000; cp++) {
+  // Lone surrogates are classified as Cs by the regex; keep that (HF never sees them: Rust strings
+  // are valid UTF-8, and we replace lone surrogates when encoding).
+  bmp[cp] = cp >= 0xd800 && cp <= 0xdfff ? CONTROL : computeFlags(cp);
+}
+const astral = new Map<number, number>();
+
+/** The class flags of a code point. */
+export function charFlags(cp: number): number {
+  if (cp < 0x10000) return bmp[cp]!;
+  let f = astral.get(cp);
+  if (f === undefined) { f = computeFlags(cp); astral.set(cp, f); }
+  return f;
+}
+
+/** Whether every UTF-16 unit of s is printable ASCII (the common fast path). */
+export function isPrintableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
