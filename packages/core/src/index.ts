@@ -6,7 +6,7 @@ export * from './errors.ts';
 export { Expr, col, lit, and, or, exprToString, exprColumns, splitConjunction, joinConjunction, inferDType } from './graph/expr.ts';
 export type { ExprNode, CmpOp, ArithOp, Literal, AnyDType } from './graph/expr.ts';
 export { Dataset, fromSource } from './graph/dataset.ts';
-export type { ComputeOptions, ComputeResult, Cols, CheckInputs, BatchStream } from './graph/dataset.ts';
+export type { ComputeOptions, ComputeResult, Cols, CheckInputs, BatchStream, OpInputs, OpOutputs, OpDrops } from './graph/dataset.ts';
 export { fromRows, fromArrow, readCsv, readArrow, readParquet, readManifest } from './io/sources.ts';
 export type { InferSchema, RowsOf } from './io/sources.ts';
 export type { CsvOptions } from './io/csv.ts';
@@ -29,3 +29,4 @@ export { buildData, getValue, columnValues, varTensorData, nullData, isValid } f
 export type { Chunk } from './exec/chunk.ts';
 export { makeChunk, sliceChunk, takeChunk, concatChunks, chunkToRecordBatch, recordBatchToChunk } from './exec/chunk.ts';
 export { applyOp, kernelInput } from './exec/apply-op.ts';
+export * as onnx from './onnx/index.ts';

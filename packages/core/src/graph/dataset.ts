@@ -41,15 +41,26 @@ export type ComputeResult = arrow.Table & { readonly report: RunReport };
 export type Cols<S extends Schema> = { readonly [K in ColumnName<S>]: Expr<S[K], K> };
 
 type MissingInputs<S extends Schema, In extends Schema> = {
-  [K in keyof In]: K extends keyof S ? (S[K] extends In[K] ? never : `column '${K & string}' has the wrong dtype for this op`) : `missing column '${K & string}'`;
+  // A column whose dtype is not known at compile time (from an untyped expression) passes here and
+  // is checked when the plan is built.
+  [K in keyof In]: K extends keyof S ? (DType extends S[K] ? never : S[K] extends In[K] ? never : `column '${K & string}' has the wrong dtype for this op`) : `missing column '${K & string}'`;
 }[keyof In];
 
 /** Empty when S can feed an op that reads In; otherwise a tuple naming the problem (a tsc error). */
 export type CheckInputs<S extends Schema, In extends Schema> = string extends keyof S
   ? []
-  : [S] extends [In]
+  : [MissingInputs<S, In>] extends [never]
     ? []
     : [error: MissingInputs<S, In>];
+
+// Inferring the whole call (not In/Out separately) keeps tsc from widening the op factory's
+// literal column names to string through the contextual return type.
+/** Columns an op call reads. */
+export type OpInputs<C> = C extends OpCall<infer I, Schema, string> ? I : never;
+/** Columns an op call writes. */
+export type OpOutputs<C> = C extends OpCall<Schema, infer O, string> ? O : never;
+/** Columns an op call removes. */
+export type OpDrops<C> = C extends OpCall<Schema, Schema, infer D> ? D : never;
 
 type ExprArg<S extends Schema, D extends DType> = Expr<D, ColumnName<S>> | ((c: Cols<S>) => Expr<D, ColumnName<S>>);
 
@@ -100,10 +111,10 @@ export class Dataset<S extends Schema> {
   }
 
   /** Apply an op. The op's input columns must exist with the right dtypes (checked by tsc and at build). */
-  map<In extends Schema, Out extends Schema, Drop extends string = never>(
-    op: OpCall<In, Out, Drop>,
-    ..._check: CheckInputs<S, In>
-  ): Dataset<Extend<Simplify<Omit<S, Drop>>, Out>> {
+  map<C extends OpCall<any, any, any>>(
+    op: C,
+    ..._check: CheckInputs<S, OpInputs<C>>
+  ): Dataset<Extend<Simplify<Omit<S, OpDrops<C>>>, OpOutputs<C>>> {
     if (!op || op.kind !== 'op-call') {
       throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'map() takes an op call, e.g. map(resize({ ... }))', {
         fix: 'define your transformation with defineOp and pass a call of it; plain functions cannot run on worker threads',

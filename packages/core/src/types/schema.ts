@@ -13,7 +13,7 @@ export type RowOf<S extends Schema> = { -readonly [K in keyof S]: ValueOf<S[K]> 
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** S with the columns of O added (or replaced, when a name already exists). */
-export type Extend<S extends Schema, O extends Schema> = Simplify<Omit<S, keyof O> & O>;
+export type Extend<S extends Schema, O extends Schema> = { readonly [K in keyof (Omit<S, keyof O> & O)]: (Omit<S, keyof O> & O)[K] };
 
 /** S restricted to the columns K. */
 export type SelectCols<S extends Schema, K extends keyof S> = Simplify<Pick<S, K>>;
