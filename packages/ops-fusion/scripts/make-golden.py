@@ -84,6 +84,43 @@ def float_key_case():
     return {'left': lk.tolist(), 'right': rk.tolist(), 'tolerance': 0.25, 'rid': out}
 
 
+MAD_SCALE = 1.482602218505602
+
+
+def zscore_cases():
+    rng = np.random.default_rng(7)
+    n = 200
+    x = rng.normal(10, 2, n)
+    x[rng.choice(n, 12, replace=False)] += rng.choice([-1, 1], 12) * rng.uniform(6, 15, 12)  # outliers
+    x[rng.choice(n, 15, replace=False)] = np.nan  # nulls
+    g = rng.choice(['a', 'b', 'c', 'd'], n)
+    # tensors: 8 float32 values per row; the row value is their RMS
+    t = (rng.normal(0, 1, (n, 8)) * rng.choice([1, 1, 1, 1, 1, 1, 1, 1, 1, 5], (n, 1))).astype(np.float32)
+    rms = np.sqrt(np.mean(t.astype(np.float64) ** 2, axis=1))
+    df = pd.DataFrame({'x': x, 'g': g, 'rms': rms})
+    cases = []
+    for col in ['x', 'rms']:
+        for by in [None, 'g']:
+            for robust in [False, True]:
+                s = df[col]
+                grp = s.groupby(df['g']) if by else None
+                if robust:
+                    med = grp.transform('median') if by else s.median()
+                    dev = (s - med).abs()
+                    mad = dev.groupby(df['g']).transform('median') if by else dev.median()
+                    z = dev / (mad * MAD_SCALE)
+                else:
+                    mean = grp.transform('mean') if by else s.mean()
+                    std = grp.transform('std') if by else s.std()
+                    z = (s - mean).abs() / std
+                for thr in [3.0, 2.0]:
+                    keep = (z <= thr)  # NaN z (null value) -> dropped, as in df[z <= thr]
+                    cases.append({'column': col, 'by': by, 'robust': robust, 'threshold': thr,
+                                  'keep': [bool(k) for k in keep],
+                                  'z': [None if np.isnan(v) else float('%.12g' % v) for v in z.astype(float)]})
+    return {'x': nullable(x.tolist()), 'g': g.tolist(), 'tensor': t.tolist(), 'cases': cases}
+
+
 def main():
     groups = []
     for inputs, cases in asof_cases():
@@ -92,6 +129,10 @@ def main():
     with open(os.path.join(OUT, 'asof.json'), 'w') as f:
         json.dump(data, f, separators=(',', ':'))
     print('asof cases', sum(len(g['cases']) for g in groups))
+    z = zscore_cases()
+    with open(os.path.join(OUT, 'zscore.json'), 'w') as f:
+        json.dump({'pandas': pd.__version__, **z}, f, separators=(',', ':'))
+    print('zscore cases', len(z['cases']))
 
 
 if __name__ == '__main__':

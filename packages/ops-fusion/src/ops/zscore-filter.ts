@@ -1,0 +1,174 @@
+// fusion.zscore-filter: drop rows whose value lies more than `threshold` standard deviations (or
+// robust MADs) from the dataset-wide — or per-group — centre. A global op: a statistics phase over
+// the whole input, then a row-local filter.
+import type { DType, Float64, GlobalStats, KernelInput, OpCall, Schema } from '@modaflow/core';
+import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError } from '@modaflow/core';
+import { addExact, centeredSumTimesN, mergeExact, roundExact } from '../util/exact-sum.ts';
+import { rowValues, type Reduction } from '../util/reduce.ts';
+import { NUMERIC_KINDS } from '../util/columns.ts';
+
+export interface ZscoreFilterParams {
+  readonly column: string;
+  /** The column's dtype (default float64): a numeric scalar, or a tensor reduced with `reduce`. */
+  readonly dtype?: DType;
+  /** Keep rows with |z| <= threshold (default 3). */
+  readonly threshold?: number;
+  /** Group column: centre and scale are computed per group (a null key is a group of its own). */
+  readonly by?: string;
+  /** The group column's dtype (default utf8). */
+  readonly byDtype?: DType;
+  /** Median and MAD·1.4826 instead of mean and standard deviation (robust to the outliers themselves). */
+  readonly robust?: boolean;
+  /** How a tensor row becomes one number (default 'rms'). */
+  readonly reduce?: Reduction;
+  /** Delta degrees of freedom of the standard deviation (default 1, like pandas). */
+  readonly ddof?: number;
+  /** Rows without a value (null, NaN, ±Infinity, empty tensor): 'drop' (default, like pandas) or 'keep'. */
+  readonly nulls?: 'drop' | 'keep';
+  /** Also write the z-score (float64, null where no value) to this column. */
+  readonly output?: string;
+}
+
+/** Normal-consistency constant of the MAD: 1 / Φ⁻¹(3/4). */
+export const MAD_SCALE = 1.482602218505602;
+
+const OP = 'fusion.zscore-filter';
+
+interface GroupAcc { n: number; sum: number[]; sumSq: number[]; values: number[] }
+type Acc = Map<string, GroupAcc>;
+/** Per group key: [centre, scale]. Plain data so it can be sent to workers. */
+export interface ZscoreStats { readonly groups: Record<string, readonly [number, number]> }
+
+function groupKeys(input: KernelInput, p: ZscoreFilterParams): string[] | null {
+  if (p.by === undefined) return null;
+  const t = p.byDtype ?? dt.utf8();
+  const d = input.data(p.by);
+  const out = new Array<string>(input.numRows);
+  for (let i = 0; i < input.numRows; i++) out[i] = keyOf(getValue(t, d, i));
+  return out;
+}
+
+function keyOf(v: unknown): string {
+  return v === null ? '\u0000null' : typeof v === 'bigint' ? `${v}n` : `${typeof v}:${String(v)}`;
+}
+
+function median(sorted: Float64Array): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const m = n >> 1;
+  return n % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
+  init: () => new Map(),
+  update(acc, input, p) {
+    const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
+    const keys = groupKeys(input, p);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if (Number.isNaN(x)) continue;
+      const k = keys ? keys[i]! : '';
+      let g = acc.get(k);
+      if (!g) acc.set(k, (g = { n: 0, sum: [], sumSq: [], values: [] }));
+      g.n++;
+      if (p.robust) { g.values.push(x); continue; }
+      addExact(g.sum, x);
+      const sq = x * x;
+      addExact(g.sumSq, sq);
+      // x² is rounded; keep its rounding error too so Σx² stays exact.
+      const c = 134217729 * x, xh = c - (c - x), xl = x - xh;
+      const e = ((xh * xh - sq) + 2 * xh * xl) + xl * xl;
+      if (e !== 0) addExact(g.sumSq, e);
+    }
+    return acc;
+  },
+  merge(a, b) {
+    for (const [k, gb] of b) {
+      const ga = a.get(k);
+      if (!ga) { a.set(k, gb); continue; }
+      ga.n += gb.n;
+      mergeExact(ga.sum, gb.sum);
+      mergeExact(ga.sumSq, gb.sumSq);
+      for (const x of gb.values) ga.values.push(x);
+    }
+    return a;
+  },
+  finalize(acc, p) {
+    const groups: Record<string, readonly [number, number]> = {};
+    const ddof = p.ddof ?? 1;
+    for (const [k, g] of acc) {
+      if (p.robust) {
+        const s = Float64Array.from(g.values).sort();
+        const med = median(s);
+        const dev = s.map((x) => Math.abs(x - med)).sort();
+        groups[k] = [med, median(dev) * MAD_SCALE];
+      } else {
+        const mean = roundExact(g.sum) / g.n;
+        const denom = g.n * (g.n - ddof);
+        const v = denom > 0 ? Math.max(0, centeredSumTimesN(g.n, g.sum, g.sumSq)) / denom : NaN;
+        groups[k] = [mean, Math.sqrt(v)];
+      }
+    }
+    return { groups };
+  },
+};
+
+const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
+  name: OP,
+  module: import.meta.url,
+  description: 'keep rows within threshold standard deviations (or MADs) of the dataset or group centre',
+  inputs: (p) => ({ [p.column]: p.dtype ?? dt.float64(), ...(p.by !== undefined ? { [p.by]: p.byDtype ?? dt.utf8() } : {}) }),
+  outputs: (p): Schema => (p.output !== undefined ? { [p.output]: dt.float64() } : {}),
+  properties: { filters: true, selectivity: 0.99, costPerRow: 0.05 },
+  validate(p) {
+    const t = p.dtype ?? dt.float64();
+    if (!NUMERIC_KINDS.has(t.kind) && t.kind !== 'tensor' && t.kind !== 'varTensor') {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `column '${p.column}' dtype ${dtypeToString(t)} is not numeric or a tensor`, { op: OP, column: p.column, fix: 'pass dtype: dt.float64() (or the tensor dtype with reduce)' });
+    }
+    if (p.threshold !== undefined && !(p.threshold >= 0)) {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `threshold must be >= 0, got ${p.threshold}`, { op: OP, fix: 'threshold: 3' });
+    }
+    if (p.reduce !== undefined && !['rms', 'mean', 'l2', 'max-abs'].includes(p.reduce)) {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `reduce must be rms, mean, l2 or max-abs, got '${String(p.reduce)}'`, { op: OP, fix: "reduce: 'rms'" });
+    }
+    if (p.nulls !== undefined && p.nulls !== 'drop' && p.nulls !== 'keep') {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `nulls must be 'drop' or 'keep', got '${String(p.nulls)}'`, { op: OP, fix: "nulls: 'drop'" });
+    }
+  },
+  stats,
+  kernel(input, p, ctx) {
+    const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
+    const keys = groupKeys(input, p);
+    const thr = p.threshold ?? 3;
+    const keepNull = p.nulls === 'keep';
+    const n = input.numRows;
+    const keep = new Uint8Array(n);
+    const z: (number | null)[] | null = p.output !== undefined ? new Array(n) : null;
+    for (let i = 0; i < n; i++) {
+      const x = v[i]!;
+      if (Number.isNaN(x)) { keep[i] = keepNull ? 1 : 0; if (z) z[i] = null; continue; }
+      const [c, s] = ctx.stats.groups[keys ? keys[i]! : '']!;
+      const d = Math.abs(x - c);
+      // A zero (or undefined) scale: the centre itself has z = 0, anything else is infinitely far.
+      const zi = s > 0 ? d / s : d === 0 ? 0 : Infinity;
+      keep[i] = zi <= thr ? 1 : 0;
+      if (z) z[i] = zi;
+    }
+    return { columns: p.output !== undefined ? { [p.output]: z! } : {}, keep };
+  },
+});
+
+export const zscoreFilterOp = def;
+
+/**
+ * Drop rows more than `threshold` standard deviations from the mean (pandas: `(x - x.mean()).abs()
+ * / x.std() <= threshold`, ddof 1), dataset-wide or per `by` group; `robust` uses the median and
+ * 1.4826·MAD. Statistics are exact sums, so the result does not depend on batch size or row order.
+ *
+ * @example ds.map(zscoreFilter({ column: 'rms', threshold: 3, by: 'device' }))
+ */
+export function zscoreFilter<C extends string, D extends DType = Float64, O extends string = never, B extends string = never>(
+  p: ZscoreFilterParams & { readonly column: C; readonly dtype?: D; readonly output?: O; readonly by?: B },
+): OpCall<{ readonly [K in C]: D } & { readonly [K in B]: DType }, { readonly [K in O]: Float64 }> {
+  return def.call(p);
+}

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { dt, fromRows } from '@modaflow/core';
+import { zscoreFilter } from '../src/index.ts';
+import { addExact, roundExact } from '../src/util/exact-sum.ts';
+import { column } from './helpers.ts';
+
+interface Golden {
+  x: (number | null)[]; g: string[]; tensor: number[][];
+  cases: { column: 'x' | 'rms'; by: string | null; robust: boolean; threshold: number; keep: boolean[]; z: (number | null)[] }[];
+}
+const golden = JSON.parse(readFileSync(new URL('./golden/zscore.json', import.meta.url), 'utf8')) as Golden;
+
+const T8 = dt.tensor(dt.float32(), [8]);
+const rows = golden.x.map((x, i) => ({ id: i, x, g: golden.g[i]!, t: { data: Float32Array.from(golden.tensor[i]!), shape: [8] } }));
+const ds = fromRows(rows, { id: dt.int32(), x: dt.float64(), g: dt.utf8(), t: T8 });
+
+test('zscoreFilter equals pandas: scalar and tensor-RMS columns, global and per group, mean/std and median/MAD (|Δz| ≤ 1e-9·z)', async () => {
+  for (const c of golden.cases) {
+    const scalar = c.column === 'x';
+    const call = zscoreFilter({
+      column: scalar ? 'x' : 't', ...(scalar ? {} : { dtype: T8, reduce: 'rms' as const }),
+      threshold: c.threshold, robust: c.robust, output: 'z', ...(c.by ? { by: 'g' } : {}),
+    });
+    const out = await ds.map(call).compute({ batchSize: 33 });
+    const ids = column(out, 'id') as number[];
+    const z = column(out, 'z') as number[];
+    const what = JSON.stringify({ ...c, keep: undefined, z: undefined });
+    ids.forEach((id, k) => {
+      const want = c.z[id]!;
+      assert.ok(Math.abs(z[k]! - want) <= 1e-9 * Math.max(1, want), `${what} row ${id}: z ${z[k]} vs pandas ${want}`);
+    });
+    // Rows pandas keeps are ours too, except a z within 1e-9 of the threshold (none in this data).
+    const wantIds = c.keep.flatMap((k, i) => (k ? [i] : []));
+    assert.deepEqual(ids, wantIds, what);
+    assert.ok(wantIds.length < rows.length, 'every case drops something');
+  }
+});
+
+test("nulls and NaN are left out of the statistics and dropped by default; nulls: 'keep' keeps them", async () => {
+  const d = fromRows([{ x: 1 }, { x: null }, { x: NaN }, { x: 2 }, { x: 3 }], { x: dt.float64() });
+  assert.deepEqual(column(await d.map(zscoreFilter({ column: 'x', output: 'z' })).compute(), 'z'), [1, 0, 1]);
+  assert.deepEqual(column(await d.map(zscoreFilter({ column: 'x', nulls: 'keep' })).compute(), 'x').map(String), ['1', 'null', 'NaN', '2', '3']);
+});
+
+test('a zero scale keeps the centre and drops the rest; bad params fail with a fix', async () => {
+  const d = fromRows([{ x: 5 }, { x: 5 }, { x: 5 }, { x: 6 }], { x: dt.float64() });
+  // MAD of [5,5,5,6] is 0: only the median survives.
+  assert.deepEqual(column(await d.map(zscoreFilter({ column: 'x', robust: true })).compute(), 'x'), [5, 5, 5]);
+  assert.throws(() => zscoreFilter({ column: 'x', threshold: -1 }), /threshold must be >= 0/);
+  assert.throws(() => zscoreFilter({ column: 'x', dtype: dt.utf8() }), /not numeric/);
+  assert.throws(() => d.map(zscoreFilter({ column: 'y' })), /column 'y'/);
+});
+
+test('law: exact sums do not depend on the order of the terms', () => {
+  fc.assert(fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { maxLength: 50 }), fc.integer(), (xs, seed) => {
+    const a: number[] = [], b: number[] = [];
+    for (const x of xs) addExact(a, x);
+    const perm = xs.map((x, i) => [x, (i * 2654435761 + seed) >>> 0] as const).sort((p, q) => p[1] - q[1]).map((p) => p[0]);
+    for (const x of perm) addExact(b, x);
+    assert.equal(roundExact(a), roundExact(b));
+  }), { numRuns: 200 });
+});
+
+test('law: the z-score filter keeps the same set of rows whatever the batch size and row order', async () => {
+  const value = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(null));
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ x: value, g: fc.constantFrom('a', 'b') }), { minLength: 1, maxLength: 60 }),
+    fc.integer({ min: 1, max: 16 }), fc.boolean(), fc.boolean(), fc.double({ min: 0, max: 4, noNaN: true }), fc.integer(),
+    async (rs, batchSize, robust, grouped, threshold, seed) => {
+      const rowsWithId = rs.map((r, id) => ({ id, ...r }));
+      const shuffled = rowsWithId.map((r, i) => [r, (i * 2654435761 + seed) >>> 0] as const).sort((p, q) => p[1] - q[1]).map((p) => p[0]);
+      const schema = { id: dt.int32(), x: dt.float64(), g: dt.utf8() };
+      const call = zscoreFilter({ column: 'x', robust, threshold, ...(grouped ? { by: 'g' } : {}) });
+      const a = column(await fromRows(rowsWithId, schema).map(call).compute({ batchSize: 1024 }), 'id') as number[];
+      const b = column(await fromRows(shuffled, schema).map(call).compute({ batchSize }), 'id') as number[];
+      assert.deepEqual([...b].sort((p, q) => p - q), a);
+    }), { numRuns: 80 });
+});
