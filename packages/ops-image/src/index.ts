@@ -1,2 +1,20 @@
 // @modaflow/ops-image public API.
 export * from './encode/index.ts';
+export { decodeImage, decodeImageDef, type DecodeImageParams } from './ops/decode-image.ts';
+export { imageMetadata, imageMetadataDef, type ImageMetadataParams } from './ops/image-metadata.ts';
+export { resize, resizeDef, type ResizeParams } from './ops/resize.ts';
+export { centerCrop, centerCropDef, type CenterCropParams } from './ops/center-crop.ts';
+export { crop, cropDef, type CropParams } from './ops/crop.ts';
+export { pad, padDef, type PadParams } from './ops/pad.ts';
+export { flip, flipDef, type FlipParams } from './ops/flip.ts';
+export { rotate, rotateDef, type RotateParams } from './ops/rotate.ts';
+export { grayscale, grayscaleDef, type GrayscaleParams } from './ops/grayscale.ts';
+export { toTensor, toTensorDef, type ToTensorParams } from './ops/to-tensor.ts';
+export { normalize, normalizeDef, type NormalizeParams } from './ops/normalize.ts';
+export { randomFlip, randomFlipDef, type RandomFlipParams } from './ops/random-flip.ts';
+export { randomResizedCrop, randomResizedCropDef, resizedCropBox, type RandomResizedCropParams } from './ops/random-resized-crop.ts';
+export { colorJitter, colorJitterDef, type ColorJitterParams } from './ops/color-jitter.ts';
+export { randomRotation, randomRotationDef, type RandomRotationParams } from './ops/random-rotation.ts';
+export { IMAGE_U8, type ImageU8, type ImageF32, type Layout } from './util/image.ts';
+export type { ResizeSpec, ResizeKernel, Fit } from './util/resize-image.ts';
+export { DEFAULT_MAX_PIXELS } from './util/decode.ts';

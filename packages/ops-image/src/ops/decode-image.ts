@@ -1,0 +1,106 @@
+// image.decode: JPEG, PNG, WebP, GIF (first frame), AVIF, TIFF from a path or a binary column to a
+// uint8 HWC tensor; EXIF orientation applied, colour mode converted; bad files become row errors.
+import { availableParallelism } from 'node:os';
+import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type Utf8 } from '@modaflow/core';
+import { convertChannels } from '../util/transforms.ts';
+import { IMAGE_U8, imageColumn, type ImageU8, type Img } from '../util/image.ts';
+import { DEFAULT_MAX_PIXELS, checkedSharp, decodeBytes, decodeError, forEachLimit, readBytes, type ColorMode, type FailOn } from '../util/decode.ts';
+import { resizeImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
+
+export interface DecodeImageParams {
+  readonly column: string;
+  readonly output?: string;
+  /** What the column holds: file paths (utf8, default) or encoded bytes (binary). */
+  readonly from?: 'path' | 'bytes';
+  /** 'RGB' (default), 'L' (Pillow's luma), 'RGBA', or 'keep' the file's channels. */
+  readonly mode?: ColorMode;
+  /** Apply the EXIF orientation (default true). */
+  readonly autoOrient?: boolean;
+  /** Refuse images whose header declares more pixels (default 89,478,485, Pillow's limit). */
+  readonly maxPixels?: number;
+  /** How strict to be with damaged data (default 'error': truncated or corrupt files are row errors). */
+  readonly failOn?: FailOn;
+  /**
+   * A resize absorbed into decoding (what the planner's absorb rule produces from decode → resize).
+   * policy 'exact' gives the same pixels as decode then resize; 'fast' lets libjpeg decode at
+   * 1/2, 1/4 or 1/8 scale first (shrink-on-load) and resizes with libvips: much cheaper for large
+   * downscales, not bit-identical.
+   */
+  readonly resize?: ResizeSpec & { readonly policy?: 'exact' | 'fast' };
+}
+
+const MODES = new Set(['RGB', 'L', 'RGBA', 'keep']);
+
+export const decodeImageDef = defineOp<DecodeImageParams>({
+  name: 'image.decode',
+  module: import.meta.url,
+  description: 'decode images (path or bytes) to uint8 HWC tensors',
+  inputs: (p) => ({ [p.column]: p.from === 'bytes' ? dt.binary() : dt.utf8() }),
+  outputs: (p) => ({ [p.output ?? p.column]: IMAGE_U8 }),
+  properties: { costPerRow: 3000 },
+  validate(p) {
+    const bad = (msg: string, fix: string): never => { throw new InvalidArgumentError('MF_INVALID_ARGUMENT', msg, { op: 'image.decode', fix }); };
+    if (p.from !== undefined && p.from !== 'path' && p.from !== 'bytes') bad(`from '${p.from}' is not 'path' or 'bytes'`, "use from: 'path' for a column of file paths, 'bytes' for a binary column");
+    if (p.mode !== undefined && !MODES.has(p.mode)) bad(`mode '${p.mode}' is unknown`, 'use RGB, L, RGBA or keep');
+    if (p.maxPixels !== undefined && !(Number.isInteger(p.maxPixels) && p.maxPixels > 0)) bad(`maxPixels ${p.maxPixels} is not a positive integer`, 'pass a pixel count such as 100_000_000');
+    if (p.resize) {
+      validateResize(p.resize, 'image.decode');
+      if (p.resize.policy !== undefined && p.resize.policy !== 'exact' && p.resize.policy !== 'fast') bad(`resize.policy '${p.resize.policy}' is unknown`, "use 'exact' or 'fast'");
+    }
+  },
+  async kernel(input, p, ctx) {
+    const column = p.column;
+    const vals = input.values(column) as (string | Uint8Array | null)[];
+    const out: (Img | null)[] = new Array(vals.length).fill(null);
+    const opts = { mode: p.mode ?? 'RGB', autoOrient: p.autoOrient ?? true, maxPixels: p.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: p.failOn ?? 'error' } as const;
+    await forEachLimit(vals, Math.max(2, availableParallelism()), async (v, i) => {
+      if (v === null) return;
+      try {
+        const bytes = typeof v === 'string' ? await readBytes(v) : v;
+        const what = typeof v === 'string' ? `'${v}'` : 'the bytes';
+        if (p.resize && p.resize.policy === 'fast') out[i] = await decodeFast(bytes, opts, p.resize, what);
+        else {
+          const img = await decodeBytes(bytes, opts, what);
+          out[i] = p.resize ? await resizeImage(img, p.resize) : img;
+        }
+      } catch (e) {
+        ctx.rowError(i, e as Error, { column });
+      }
+    });
+    return { columns: { [p.output ?? column]: imageColumn(out) } };
+  },
+});
+
+/** Decode with libvips' shrink-on-load and resize in the same libvips pipeline. */
+async function decodeFast(bytes: Uint8Array, o: { mode: ColorMode; autoOrient: boolean; maxPixels: number; failOn: FailOn }, r: ResizeSpec, what: string): Promise<Img> {
+  let result;
+  try {
+    const meta = await (await checkedSharp(bytes, o)).metadata();
+    const w0 = o.autoOrient ? meta.autoOrient.width : meta.width;
+    const h0 = o.autoOrient ? meta.autoOrient.height : meta.height;
+    const [w, h] = scaledSize(w0, h0, r);
+    const s = await checkedSharp(bytes, o);
+    result = await s.resize(w, h, { fit: 'fill', kernel: VIPS_KERNEL[r.kernel ?? 'bilinear'], fastShrinkOnLoad: true })
+      .raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw decodeError(e, what);
+  }
+  const { data, info } = result;
+  let img: Img = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
+  if (o.mode !== 'keep') img = convertChannels(img, o.mode === 'L' ? 1 : o.mode === 'RGB' ? 3 : 4);
+  return finishFit(img, r);
+}
+
+type DecodeOut<O extends string> = { [K in O]: ImageU8 };
+
+/**
+ * Decode images to uint8 HWC tensors (`var_tensor<uint8>[H, W, C]`).
+ *
+ * @example
+ * readManifest('data').map(decodeImage({ column: 'image_path', output: 'image' }))
+ */
+export function decodeImage<C extends string, O extends string = C>(p: DecodeImageParams & { column: C; output?: O; from?: 'path' }): OpCall<{ [K in C]: Utf8 }, DecodeOut<O>>;
+export function decodeImage<C extends string, O extends string = C>(p: DecodeImageParams & { column: C; output?: O; from: 'bytes' }): OpCall<{ [K in C]: Binary }, DecodeOut<O>>;
+export function decodeImage(p: DecodeImageParams) {
+  return decodeImageDef.call(p);
+}

@@ -1,0 +1,145 @@
+// A port of Pillow's separable resampler (libImaging/Resample.c, 8 bits per channel): the same
+// filter supports, the same coefficient normalisation to 22-bit fixed point, the same rounding and
+// the same uint8 intermediate after the horizontal pass. Its output is bit-identical to
+// `PIL.Image.resize`, hence to torchvision transforms applied to PIL images.
+import type { Img } from './image.ts';
+
+export type Kernel = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3' | 'box';
+
+const PRECISION_BITS = 32 - 8 - 2;
+const ONE = 2 ** PRECISION_BITS;
+const HALF = 2 ** (PRECISION_BITS - 1);
+
+interface Filter { readonly support: number; readonly fn: (x: number) => number }
+
+const sinc = (x: number): number => {
+  if (x === 0) return 1;
+  x *= Math.PI;
+  return Math.sin(x) / x;
+};
+
+const FILTERS: Record<Exclude<Kernel, 'nearest'>, Filter> = {
+  box: { support: 0.5, fn: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
+  bilinear: { support: 1, fn: (x) => { if (x < 0) x = -x; return x < 1 ? 1 - x : 0; } },
+  bicubic: {
+    support: 2,
+    fn: (x) => {
+      const a = -0.5;
+      if (x < 0) x = -x;
+      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+      if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+      return 0;
+    },
+  },
+  lanczos3: { support: 3, fn: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+};
+
+interface Coeffs { readonly ksize: number; readonly bounds: Int32Array; readonly kk: Int32Array }
+
+/** Fixed-point filter weights of each output pixel (precompute_coeffs + normalize_coeffs_8bpc). */
+function coeffs(inSize: number, in0: number, in1: number, outSize: number, filter: Filter, antialias: boolean): Coeffs {
+  const scale = (in1 - in0) / outSize;
+  const filterscale = antialias && scale > 1 ? scale : 1;
+  const support = filter.support * filterscale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(outSize * 2);
+  const kk = new Int32Array(outSize * ksize);
+  const w = new Float64Array(ksize);
+  const ss = 1 / filterscale;
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = in0 + (xx + 0.5) * scale;
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    xmax -= xmin;
+    let ww = 0;
+    for (let x = 0; x < xmax; x++) { const v = filter.fn((x + xmin - center + 0.5) * ss); w[x] = v; ww += v; }
+    for (let x = 0; x < xmax; x++) {
+      const v = ww !== 0 ? w[x]! / ww : w[x]!;
+      // C casts to int with truncation after adding ±0.5: round half away from zero.
+      kk[xx * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+    }
+    bounds[xx * 2] = xmin;
+    bounds[xx * 2 + 1] = xmax;
+  }
+  return { ksize, bounds, kk };
+}
+
+function clip8(v: number): number {
+  if (v >= ONE * 256) return 255;
+  if (v <= 0) return 0;
+  return Math.floor(v / ONE);
+}
+
+/**
+ * Resize an interleaved uint8 image to `outW × outH` as Pillow does (optionally from a source box
+ * `[x0, y0, x1, y1]`, as Pillow's `reduce`-free `resize(box=...)`).
+ */
+export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel, antialias = true, box?: readonly [number, number, number, number]): Img {
+  const { width: W, height: H, channels: C, data } = src;
+  const [bx0, by0, bx1, by1] = box ?? [0, 0, W, H];
+  if (kernel === 'nearest') return nearest(src, outW, outH, bx0, by0, bx1, by1);
+  const filter = FILTERS[kernel];
+  const needH = outW !== W || bx0 !== 0 || bx1 !== outW;
+  const needV = outH !== H || by0 !== 0 || by1 !== outH;
+  const horiz = coeffs(W, bx0, bx1, outW, filter, antialias);
+  const vert = coeffs(H, by0, by1, outH, filter, antialias);
+  const yFirst = vert.bounds[0]!;
+  const yLast = vert.bounds[outH * 2 - 2]! + vert.bounds[outH * 2 - 1]!;
+  let cur = data, curW = W, rowOff = 0, curH = H;
+  if (needH) {
+    const rows = yLast - yFirst;
+    const tmp = new Uint8Array(rows * outW * C);
+    const { ksize, bounds, kk } = horiz;
+    for (let y = 0; y < rows; y++) {
+      const inRow = (y + yFirst) * W * C;
+      const outRow = y * outW * C;
+      for (let xx = 0; xx < outW; xx++) {
+        const xmin = bounds[xx * 2]!, xmax = bounds[xx * 2 + 1]!, k0 = xx * ksize;
+        for (let c = 0; c < C; c++) {
+          let s = HALF;
+          let p = inRow + xmin * C + c;
+          for (let x = 0; x < xmax; x++, p += C) s += data[p]! * kk[k0 + x]!;
+          tmp[outRow + xx * C + c] = clip8(s);
+        }
+      }
+    }
+    cur = tmp; curW = outW; rowOff = yFirst; curH = rows;
+  }
+  if (!needV) {
+    if (needH) return { data: cur, width: outW, height: curH, channels: C };
+    return { data: data.slice(), width: W, height: H, channels: C };
+  }
+  const out = new Uint8Array(outH * curW * C);
+  const { ksize, bounds, kk } = vert;
+  const stride = curW * C;
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2]! - rowOff, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
+    const o = yy * stride;
+    for (let xc = 0; xc < stride; xc++) {
+      let s = HALF;
+      let p = ymin * stride + xc;
+      for (let y = 0; y < ymax; y++, p += stride) s += cur[p]! * kk[k0 + y]!;
+      out[o + xc] = clip8(s);
+    }
+  }
+  return { data: out, width: curW, height: outH, channels: C };
+}
+
+/** Pillow's NEAREST resize: an affine transform sampling at pixel centres, truncating coordinates. */
+function nearest(src: Img, outW: number, outH: number, x0: number, y0: number, x1: number, y1: number): Img {
+  const { width: W, height: H, channels: C, data } = src;
+  const sx = (x1 - x0) / outW, sy = (y1 - y0) / outH;
+  const out = new Uint8Array(outW * outH * C);
+  const xs = new Int32Array(outW);
+  for (let x = 0; x < outW; x++) xs[x] = Math.min(W - 1, Math.trunc(x0 + (x + 0.5) * sx));
+  for (let y = 0; y < outH; y++) {
+    const yin = Math.min(H - 1, Math.trunc(y0 + (y + 0.5) * sy));
+    for (let x = 0; x < outW; x++) {
+      const s = (yin * W + xs[x]!) * C, d = (y * outW + x) * C;
+      for (let c = 0; c < C; c++) out[d + c] = data[s + c]!;
+    }
+  }
+  return { data: out, width: outW, height: outH, channels: C };
+}
