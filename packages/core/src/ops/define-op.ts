@@ -108,6 +108,12 @@ export interface OpSpec<P, State = undefined, Stats = undefined> {
   kernel(input: KernelInput, params: P, ctx: KernelContext<State, Stats>): KernelResult | Promise<KernelResult>;
   /** Present for global ops: the planner splits them into a statistics stage and a row-local stage. */
   readonly stats?: GlobalStats<P, any, Stats>;
+  /**
+   * Optional: this op can absorb the op that directly follows it (decode + resize = shrink-on-load).
+   * Return one call that computes what the two compute together (same output columns and dtypes),
+   * or null to decline. Used by the planner's fold-into-op rule.
+   */
+  absorb?(params: P, next: OpCall<Schema, Schema, string>): OpCall<Schema, Schema, string> | null;
 }
 
 declare const phantomIn: unique symbol;

@@ -60,8 +60,24 @@ export function newNodeId(): number {
   return nextId++;
 }
 
-export interface SourceNode { readonly kind: 'source'; readonly id: number; readonly source: Source }
-export interface MapNode { readonly kind: 'map'; readonly id: number; readonly input: PlanNode; readonly call: OpCall<Schema, Schema, string> }
+/**
+ * A source. The planner may push down `columns` (only these are produced, in source order) and
+ * `limit` (a hint: the reader may stop after this many source rows).
+ */
+export interface SourceNode {
+  readonly kind: 'source'; readonly id: number; readonly source: Source;
+  readonly columns?: readonly string[]; readonly limit?: number;
+}
+/**
+ * How a global op (one with `stats`) gets its statistics, chosen by the planner: 'cache' keeps the
+ * input in memory between the statistics pass and the apply pass; 'recompute' runs the input
+ * twice, streaming (memory stays bounded). Absent: the executor's default (cache).
+ */
+export interface GlobalStatsPlan { readonly mode: 'cache' | 'recompute'; readonly reason: string }
+export interface MapNode {
+  readonly kind: 'map'; readonly id: number; readonly input: PlanNode; readonly call: OpCall<Schema, Schema, string>;
+  readonly globalStats?: GlobalStatsPlan;
+}
 export interface FilterNode { readonly kind: 'filter'; readonly id: number; readonly input: PlanNode; readonly predicate: ExprNode }
 /** One output column of a projection: a name and the expression computing it. */
 export interface ProjectItem { readonly name: string; readonly expr: ExprNode }
@@ -129,6 +145,15 @@ export function withInputs(n: PlanNode, inputs: readonly PlanNode[]): PlanNode {
   }
 }
 
+/** The schema a source node produces, given its source's full schema (pushed-down columns applied). */
+export function sourceNodeSchema(n: SourceNode, full: Schema): Schema {
+  if (!n.columns) return full;
+  const want = new Set(n.columns);
+  const out: Record<string, DType> = {};
+  for (const [k, v] of Object.entries(full)) if (want.has(k)) out[k] = v;
+  return out;
+}
+
 /** Declared properties of a map node's op (defaults when the op is not registered here). */
 export function opProperties(call: OpCall<Schema, Schema, string>): OpProperties {
   const def = getOp(call.op);
@@ -160,7 +185,7 @@ export function deriveSchema(n: PlanNode, inputs: readonly Schema[]): Schema {
   switch (n.kind) {
     case 'source': {
       if (!n.source.knownSchema) throw new SchemaError('MF_SCHEMA', `schema of ${n.source.name} is not resolved`, { op: n.source.name });
-      return n.source.knownSchema;
+      return sourceNodeSchema(n, n.source.knownSchema);
     }
     case 'map': {
       const input = inputs[0]!;
@@ -260,7 +285,7 @@ export async function resolveSchemas(root: PlanNode): Promise<Map<PlanNode, Sche
     const done = out.get(n);
     if (done) return done;
     let s: Schema;
-    if (n.kind === 'source') s = n.source.knownSchema ?? (await n.source.resolveSchema());
+    if (n.kind === 'source') s = sourceNodeSchema(n, n.source.knownSchema ?? (await n.source.resolveSchema()));
     else {
       const ins: Schema[] = [];
       for (const i of nodeInputs(n)) ins.push(await visit(i));
@@ -277,7 +302,7 @@ export async function resolveSchemas(root: PlanNode): Promise<Map<PlanNode, Sche
 export function knownSchema(n: PlanNode, cache: Map<PlanNode, Schema | null> = new Map()): Schema | null {
   if (cache.has(n)) return cache.get(n)!;
   let s: Schema | null;
-  if (n.kind === 'source') s = n.source.knownSchema;
+  if (n.kind === 'source') s = n.source.knownSchema && sourceNodeSchema(n, n.source.knownSchema);
   else {
     const ins = nodeInputs(n).map((i) => knownSchema(i, cache));
     s = ins.every((x): x is Schema => x !== null) ? deriveSchema(n, ins) : null;
