@@ -169,6 +169,6 @@ export const zscoreFilterOp = def;
  */
 export function zscoreFilter<C extends string, D extends DType = Float64, O extends string = never, B extends string = never>(
   p: ZscoreFilterParams & { readonly column: C; readonly dtype?: D; readonly output?: O; readonly by?: B },
-): OpCall<{ readonly [K in C]: D } & { readonly [K in B]: DType }, { readonly [K in O]: Float64 }> {
+): OpCall<{ readonly [K in C]: D } & (string extends B ? unknown : { readonly [K in B]: DType }), { readonly [K in O]: Float64 }> {
   return def.call(p);
 }
