@@ -30,3 +30,9 @@ export type { Chunk } from './exec/chunk.ts';
 export { makeChunk, sliceChunk, takeChunk, concatChunks, chunkToRecordBatch, recordBatchToChunk } from './exec/chunk.ts';
 export { applyOp, kernelInput } from './exec/apply-op.ts';
 export * as onnx from './onnx/index.ts';
+export { BatchLoader, createBatchLoader } from './loader/batch-loader.ts';
+export { writeBatchStream } from './loader/write-batch-stream.ts';
+export type {
+  BatchOptions, BatchOf, BatchOutput, ShuffleMode, BucketOptions, CollatedColumn, BatchInfo, TypedBatch, OrtBatch, ArrowBatch,
+  CollateInput, CollateFn, LoaderState, LoaderConfig, LoaderReport, PaddingStats,
+} from './loader/batch-options.ts';

@@ -99,11 +99,11 @@ export function tinyAudioEncoder(opts: { seed?: number; c1?: number; c2?: number
 /**
  * A ResNet-18-shaped image classifier (batch-norm folded into conv biases, as after export with
  * fusion): 7x7/2 stem, max-pool, 4 stages of 2 basic blocks (64-128-256-512), global average pool,
- * fc to `classes`. Input `pixels` [batch, 3, size, size], output `logits` [batch, classes].
+ * fc to `classes` (`width` scales the channels; 64 is ResNet-18). Input `pixels` [batch, 3, size, size], output `logits` [batch, classes].
  * About 11.7M weights (47 MB): generate it into a temp dir, never commit it.
  */
-export function resnet18Like(opts: { seed?: number; size?: number; classes?: number } = {}): Uint8Array {
-  const { seed = 18, size = 224, classes = 1000 } = opts;
+export function resnet18Like(opts: { seed?: number; size?: number; classes?: number; width?: number } = {}): Uint8Array {
+  const { seed = 18, size = 224, classes = 1000, width = 64 } = opts;
   const g = new OnnxGraphBuilder('resnet18_like');
   const w = new WeightBag(g, seed);
   let n = 0;
@@ -114,10 +114,10 @@ export function resnet18Like(opts: { seed?: number; size?: number; classes?: num
     });
   };
   g.input('pixels', 'float32', ['batch', 3, size, size]);
-  let x = g.node('Relu', [conv('pixels', 3, 64, 7, 2, 3)]);
+  let x = g.node('Relu', [conv('pixels', 3, width, 7, 2, 3)]);
   x = g.node('MaxPool', [x], 1, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] });
-  let cin = 64;
-  for (const [stage, cout] of [64, 128, 256, 512].entries()) {
+  let cin = width;
+  for (const [stage, cout] of [width, 2 * width, 4 * width, 8 * width].entries()) {
     for (let b = 0; b < 2; b++) {
       const stride = stage > 0 && b === 0 ? 2 : 1;
       const y = conv(g.node('Relu', [conv(x, cin, cout, 3, stride, 1)]), cout, cout, 3, 1, 1);
@@ -127,7 +127,7 @@ export function resnet18Like(opts: { seed?: number; size?: number; classes?: num
     }
   }
   x = g.node('Flatten', [g.node('GlobalAveragePool', [x])], 1, { axis: 1 });
-  g.node('Gemm', [x, w.add('fc.weight', [classes, 512]), w.add('fc.bias', [classes], 0.01)], ['logits'], { transB: 1 });
+  g.node('Gemm', [x, w.add('fc.weight', [classes, 8 * width]), w.add('fc.bias', [classes], 0.01)], ['logits'], { transB: 1 });
   g.output('logits', 'float32', ['batch', classes]);
   return g.toBytes();
 }
