@@ -69,10 +69,10 @@ export function stableStringify(v: unknown): string {
 /** Runs a plan in this thread. */
 export class InProcessExecutor {
   readonly report: RunReportBuilder;
-  private schemas = new Map<PlanNode, Schema>();
-  private consumers = new Map<PlanNode, number>();
+  protected schemas = new Map<PlanNode, Schema>();
+  protected consumers = new Map<PlanNode, number>();
   private shared = new Map<PlanNode, Promise<Chunk[]>>();
-  private readonly opts: ExecOptions;
+  protected readonly opts: ExecOptions;
 
   constructor(opts: ExecOptions) {
     this.opts = opts;
@@ -94,13 +94,13 @@ export class InProcessExecutor {
     return this.schemas.get(n)!;
   }
 
-  private checkAbort(): void {
+  protected checkAbort(): void {
     if (this.opts.signal.aborted) {
       throw new AbortError('MF_ABORTED', 'the run was cancelled', { fix: 'this is the result of AbortSignal; start a new run to compute again' });
     }
   }
 
-  private node(n: PlanNode): AsyncIterable<Chunk> {
+  protected node(n: PlanNode): AsyncIterable<Chunk> {
     if ((this.consumers.get(n) ?? 0) > 1) return this.replay(n);
     return this.exec(n);
   }
@@ -118,7 +118,8 @@ export class InProcessExecutor {
     yield* await p;
   }
 
-  private exec(n: PlanNode): AsyncIterable<Chunk> {
+  // The pool executor overrides this to run fused stages on workers.
+  protected exec(n: PlanNode): AsyncIterable<Chunk> {
     switch (n.kind) {
       case 'source': return this.source(n);
       case 'map': return this.map(n);
@@ -133,7 +134,7 @@ export class InProcessExecutor {
   }
 
   /** Route bad rows through the error policy. */
-  private failures(fs: readonly RowFailure[]): void {
+  protected failures(fs: readonly RowFailure[]): void {
     if (fs.length === 0) return;
     if (this.opts.onError === 'fail') {
       const f = fs[0]!;

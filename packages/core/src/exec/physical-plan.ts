@@ -1,0 +1,152 @@
+// The physical plan: consecutive row-local steps (maps of row-local ops, filters, projections) fuse
+// into one stage, so a batch makes one trip to a worker per stage rather than one per op. Anything
+// that must see more than one batch at a time is a barrier that runs on the coordinating thread:
+// sources, joins, unions, zips, limits, table ops, ops that are not row-local, the statistics phase
+// of global ops, and nodes with several consumers (computed once, then replayed).
+import type { PlanNode } from '../plan/logical-plan.ts';
+import { consumerCounts, nodeInputs } from '../plan/logical-plan.ts';
+import { nodeLabel } from '../plan/display.ts';
+import { getOp } from '../ops/registry.ts';
+
+/** A chain of fused row-local plan nodes, executed batch by batch in one hop. */
+export interface Stage {
+  readonly id: number;
+  /** The last node of the chain: its output is the stage's output. */
+  readonly top: PlanNode;
+  /** Fused nodes, first applied first. */
+  readonly nodes: readonly PlanNode[];
+  /** Where the stage's batches come from (a barrier or another stage). */
+  readonly input: PlanNode;
+  /** The first node is a global op: its statistics are gathered over the whole input first. */
+  readonly globalHead: boolean;
+  /** Stages with at least one op run on workers; expression-only stages run inline (a hop costs more than they do). */
+  readonly onWorkers: boolean;
+}
+
+export interface PhysicalPlan {
+  readonly root: PlanNode;
+  readonly stages: readonly Stage[];
+  /** Stage by its top node. */
+  readonly byTop: ReadonlyMap<PlanNode, Stage>;
+  /** Stage by each fused node. */
+  readonly byNode: ReadonlyMap<PlanNode, Stage>;
+}
+
+/** Why a map node cannot join a fused stage (undefined when it can). */
+function mapBarrier(n: Extract<PlanNode, { kind: 'map' }>): string | undefined {
+  const def = getOp(n.call.op);
+  if (!def) return undefined; // unresolved ops are validated later; treat as row-local
+  const p = def.properties(n.call.params);
+  if (!p.rowLocal) return 'not row-local';
+  return undefined;
+}
+
+function isGlobal(n: PlanNode): boolean {
+  return n.kind === 'map' && getOp(n.call.op)?.spec.stats !== undefined;
+}
+
+function fusable(n: PlanNode): boolean {
+  if (n.kind === 'filter' || n.kind === 'project') return true;
+  return n.kind === 'map' && mapBarrier(n) === undefined;
+}
+
+/**
+ * Split a logical plan into stages. Walks from the root; each fusable node not yet in a stage
+ * starts a chain that extends down through fusable single-consumer inputs. A global op ends the
+ * chain (it becomes the chain's first node: its statistics need the whole input).
+ */
+export function planPhysical(root: PlanNode): PhysicalPlan {
+  const consumers = consumerCounts(root);
+  const stages: Stage[] = [];
+  const byTop = new Map<PlanNode, Stage>();
+  const byNode = new Map<PlanNode, Stage>();
+  const seen = new Set<PlanNode>();
+  const visit = (n: PlanNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    if (!fusable(n)) {
+      for (const i of nodeInputs(n)) visit(i);
+      return;
+    }
+    const chain: PlanNode[] = [n];
+    let cur = n;
+    while (!isGlobal(cur)) {
+      const next = nodeInputs(cur)[0]!;
+      if (!fusable(next) || (consumers.get(next) ?? 0) > 1) break;
+      chain.push(next);
+      seen.add(next);
+      cur = next;
+    }
+    chain.reverse();
+    const stage: Stage = {
+      id: stages.length + 1,
+      top: n,
+      nodes: chain,
+      input: nodeInputs(chain[0]!)[0]!,
+      globalHead: isGlobal(chain[0]!),
+      onWorkers: chain.some((x) => x.kind === 'map'),
+    };
+    stages.push(stage);
+    byTop.set(n, stage);
+    for (const x of chain) byNode.set(x, stage);
+    visit(stage.input);
+  };
+  visit(root);
+  // Number stages in execution order (inputs first), which is how users read a pipeline.
+  stages.reverse();
+  const renumbered = stages.map((s, i) => ({ ...s, id: i + 1 }));
+  const top2 = new Map<PlanNode, Stage>();
+  const node2 = new Map<PlanNode, Stage>();
+  for (const s of renumbered) {
+    top2.set(s.top, s);
+    for (const x of s.nodes) node2.set(x, s);
+  }
+  return { root, stages: renumbered, byTop: top2, byNode: node2 };
+}
+
+/** Per-stage figures of a finished run, for explain({ analyze: true }). */
+export interface StageStats {
+  readonly id: number;
+  batches: number;
+  rowsIn: number;
+  rowsOut: number;
+  /** Summed kernel time on workers (or inline), ms. */
+  busyMs: number;
+  /** Time the stage waited for its input batches, ms. */
+  inputWaitMs: number;
+  /** Time the stage held back input because the in-flight bound was reached, ms. */
+  backpressureMs: number;
+  bytesTransferred: number;
+  bytesCopied: number;
+  retries: number;
+}
+
+/** A short label of a stage: its fused steps. */
+export function stageLabel(s: Stage): string {
+  return s.nodes.map((n) => (n.kind === 'map' ? n.call.op : n.kind)).join(' → ');
+}
+
+/** The stage list as text, for explain(). */
+export function displayPhysical(p: PhysicalPlan, stats?: ReadonlyMap<number, StageStats>, workers?: number): string {
+  if (p.stages.length === 0) return 'no fused stages: every node runs on the coordinating thread';
+  let bottleneck: number | undefined;
+  if (stats) {
+    let best = -1;
+    for (const s of stats.values()) if (s.busyMs > best) { best = s.busyMs; bottleneck = s.id; }
+  }
+  const lines: string[] = [];
+  for (const s of p.stages) {
+    const where = s.onWorkers ? (workers === 0 ? 'in-process' : 'workers') : 'inline (expressions only)';
+    const fused = s.nodes.length > 1 ? `, ${s.nodes.length} steps fused` : '';
+    lines.push(`Stage ${s.id} [${where}${fused}${s.globalHead ? ', after a statistics barrier' : ''}] ← ${nodeLabel(s.input)}${s.input.kind === 'source' ? '' : ` (#${s.input.id})`}`);
+    for (const n of s.nodes) lines.push(`  ${nodeLabel(n)}`);
+    const st = stats?.get(s.id);
+    if (st) {
+      lines.push(`  analyzed: ${st.batches} batches, rows ${st.rowsIn} → ${st.rowsOut}, busy ${st.busyMs.toFixed(1)} ms, ` +
+        `input wait ${st.inputWaitMs.toFixed(1)} ms, backpressure ${st.backpressureMs.toFixed(1)} ms, ` +
+        `bytes transferred ${st.bytesTransferred}, copied ${st.bytesCopied}${st.retries ? `, retries ${st.retries}` : ''}` +
+        (s.id === bottleneck ? '  ← bottleneck' : ''));
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,370 @@
+// The stage executor: runs the physical plan. Barriers (sources, joins, limits, …) run on the
+// coordinating thread as in the in-process executor; each fused stage sends its batches to the
+// worker pool with a bound on batches and bytes in flight, and yields results in input order
+// (or as they finish, with ordered: false). With workers: 0 the stages run inline.
+import type { PlanNode, RowFailure } from '../../plan/logical-plan.ts';
+import { expandProject } from '../../plan/logical-plan.ts';
+import type { Chunk } from '../chunk.ts';
+import { kernelInput } from '../apply-op.ts';
+import { InProcessExecutor } from '../executor.ts';
+import type { ExecOptions } from '../executor.ts';
+import { resolveOp } from '../../ops/registry.ts';
+import { AbortError, InvalidArgumentError, ModaflowError, OpError, WorkerError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
+import type { PhysicalPlan, Stage, StageStats } from '../physical-plan.ts';
+import { planPhysical, stageLabel } from '../physical-plan.ts';
+import { chunkBytes, decodeChunk, encodeChunk } from './transfer.ts';
+import { runSteps } from './run-steps.ts';
+import type { StageReply, StepSpec, StepStats, WireError } from './protocol.ts';
+import type { ProgressEvent, ProgressObserver } from './progress.ts';
+import { defaultWorkers, getPool } from './pool.ts';
+import type { Piscina } from 'piscina';
+
+/** How stages are run. */
+export interface PoolOptions {
+  /** Worker threads; 0 runs every stage on this thread. */
+  readonly workers: number;
+  /** Yield batches in input order (default) or as they finish. */
+  readonly ordered: boolean;
+  /** Batches dispatched but not yet yielded, per stage. */
+  readonly maxInFlightBatches: number;
+  /** Bytes of input batches dispatched but not yet yielded, per stage (one batch may exceed it alone). */
+  readonly maxInFlightBytes: number;
+  /** Attempts after a worker dies while running a batch. */
+  readonly retries: number;
+  readonly progress?: ProgressObserver;
+}
+
+interface Done {
+  readonly seq: number;
+  readonly error?: ModaflowError;
+  readonly chunk?: Chunk;
+  readonly failures?: readonly RowFailure[];
+  readonly steps?: readonly StepStats[];
+  readonly workerMs: number;
+  readonly roundTripMs: number;
+  readonly bytesCopied: number;
+  readonly bytesTransferred: number;
+  readonly bytesOut: number;
+}
+
+function fromWire(e: WireError): ModaflowError {
+  const ctx = {
+    ...(e.op !== undefined ? { op: e.op } : {}), ...(e.column !== undefined ? { column: e.column } : {}),
+    ...(e.row !== undefined ? { row: e.row } : {}), ...(e.fix !== undefined ? { fix: e.fix } : {}),
+  };
+  return new OpError((e.code as ErrorCode) ?? 'MF_OP_FAILED', e.message, ctx);
+}
+
+function abortError(): AbortError {
+  return new AbortError('MF_ABORTED', 'the run was cancelled', { fix: 'this is the result of AbortSignal; start a new run to compute again' });
+}
+
+/** Runs a plan's fused stages on a worker pool (or inline), barriers on this thread. */
+export class StageExecutor extends InProcessExecutor {
+  readonly physical: PhysicalPlan;
+  readonly pool: PoolOptions;
+  /** Per-stage figures, filled as the run proceeds. */
+  readonly stageStats = new Map<number, StageStats>();
+
+  constructor(root: PlanNode, opts: ExecOptions, pool: PoolOptions, physical: PhysicalPlan = planPhysical(root)) {
+    super(opts);
+    validatePoolOptions(pool);
+    this.pool = pool;
+    this.physical = physical;
+    for (const s of physical.stages) {
+      this.stageStats.set(s.id, { id: s.id, batches: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, inputWaitMs: 0, backpressureMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
+    }
+  }
+
+  private emit(e: ProgressEvent): void {
+    try { this.pool.progress?.next(e); } catch { /* a failing observer must not break the run */ }
+  }
+
+  override async *run(root: PlanNode): AsyncGenerator<Chunk> {
+    const t0 = performance.now();
+    this.emit({
+      type: 'run-start', workers: this.pool.workers, totalRows: totalRows(root, this.opts.shard?.count ?? 1),
+      stages: this.physical.stages.map((s) => ({ id: s.id, label: stageLabel(s), onWorkers: s.onWorkers && this.pool.workers > 0 })),
+    });
+    let error: string | undefined;
+    try {
+      yield* super.run(root);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+      throw e;
+    } finally {
+      this.emit({ type: 'run-done', rowsIn: this.report.rowsIn, rowsOut: this.report.rowsOut, wallMs: performance.now() - t0, ...(error !== undefined ? { error } : {}) });
+    }
+  }
+
+  protected override exec(n: PlanNode): AsyncIterable<Chunk> {
+    const s = this.physical.byTop.get(n);
+    return s ? this.stage(s) : super.exec(n);
+  }
+
+  private steps(s: Stage, globalStats: unknown): StepSpec[] {
+    return s.nodes.map((n, i): StepSpec => {
+      switch (n.kind) {
+        case 'map': return {
+          kind: 'map', nodeId: n.id, op: n.call.op, module: n.call.module, params: n.call.params, inputSchema: this.schemaOf(n.input),
+          ...(i === 0 && s.globalHead ? { stats: globalStats } : {}),
+        };
+        case 'filter': return { kind: 'filter', nodeId: n.id, predicate: n.predicate };
+        case 'project': return { kind: 'project', nodeId: n.id, items: expandProject(n, this.schemaOf(n.input)), schema: this.schemaOf(n) };
+        default: throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `node ${n.kind} cannot be fused`, { op: n.kind });
+      }
+    });
+  }
+
+  /** Whether a stage may give its input buffers away: only when nobody else can still read them. */
+  private ownsInput(s: Stage): boolean {
+    const inp = s.input;
+    if ((this.consumers.get(inp) ?? 0) > 1) return false; // replayed to several consumers
+    if (this.physical.byTop.has(inp)) return true; // batches that came back from workers
+    if (inp.kind === 'join') return true; // gathered into fresh buffers
+    // fromArrow batches are the caller's table; other sources build fresh buffers per batch.
+    return inp.kind === 'source' && inp.source.name !== 'fromArrow';
+  }
+
+  private async *stage(s: Stage): AsyncGenerator<Chunk> {
+    const st = this.stageStats.get(s.id)!;
+    this.emit({ type: 'stage-start', stage: s.id, label: stageLabel(s) });
+    let input: AsyncIterable<Chunk> = this.node(s.input);
+    let globalStats: unknown;
+    if (s.globalHead) {
+      // A global op's statistics need the whole input: this is the barrier.
+      const head = s.nodes[0] as Extract<PlanNode, { kind: 'map' }>;
+      const def = await resolveOp(head.call.op, head.call.module);
+      const g = def.spec.stats!;
+      const chunks: Chunk[] = [];
+      let acc = g.init(head.call.params);
+      const t0 = performance.now();
+      for await (const c of input) {
+        this.checkAbort();
+        chunks.push(c);
+        acc = g.update(acc, kernelInput(c), head.call.params);
+      }
+      globalStats = g.finalize(acc, head.call.params);
+      this.report.node(head.id, head.call.op).timeMs += performance.now() - t0;
+      input = drain(chunks);
+    }
+    const steps = this.steps(s, globalStats);
+    if (!s.onWorkers || this.pool.workers === 0) yield* this.inline(s, steps, input);
+    else yield* this.pooled(s, steps, input);
+    this.emit({ type: 'stage-done', stage: s.id, batches: st.batches, rowsIn: st.rowsIn, rowsOut: st.rowsOut });
+  }
+
+  private async *inline(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>): AsyncGenerator<Chunk> {
+    let seq = 0;
+    for await (const c of input) {
+      this.checkAbort();
+      const t0 = performance.now();
+      const r = await runSteps(steps, c, this.opts.seed, this.opts.signal);
+      const ms = performance.now() - t0;
+      const out = this.account(s, { seq: seq++, chunk: r.chunk, failures: r.failures, steps: r.steps, workerMs: ms, roundTripMs: ms, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }, c.length);
+      if (out.length > 0) yield out;
+    }
+  }
+
+  /** Merge one batch's figures into the report and the stage statistics; route bad rows. */
+  private account(s: Stage, d: Done, rowsIn: number): Chunk {
+    const st = this.stageStats.get(s.id)!;
+    const chunk = d.chunk!;
+    for (const x of d.steps!) {
+      if (x.name === 'project') continue; // projections are not reported per node (as in-process)
+      this.report.mergeNode(x.nodeId, x.name, { rowsIn: x.rowsIn, rowsOut: x.rowsOut, batches: 1, timeMs: x.timeMs });
+      this.report.filtered += x.filtered;
+    }
+    st.batches++;
+    st.rowsIn += rowsIn;
+    st.rowsOut += chunk.length;
+    st.busyMs += d.workerMs;
+    st.bytesCopied += d.bytesCopied;
+    st.bytesTransferred += d.bytesTransferred;
+    this.emit({
+      type: 'batch-done', stage: s.id, seq: d.seq, rowsIn, rowsOut: chunk.length, bytesIn: d.bytesOut, bytesOut: chunk.length ? chunkBytes(chunk) : 0,
+      bytesCopied: d.bytesCopied, bytesTransferred: d.bytesTransferred, workerMs: d.workerMs, roundTripMs: d.roundTripMs,
+      queueWaitMs: Math.max(0, d.roundTripMs - d.workerMs),
+      ops: d.steps!.map((x) => ({ nodeId: x.nodeId, name: x.name, rowsIn: x.rowsIn, rowsOut: x.rowsOut, timeMs: x.timeMs })),
+    });
+    this.failures(d.failures!);
+    return chunk;
+  }
+
+  private async *pooled(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>): AsyncGenerator<Chunk> {
+    const st = this.stageStats.get(s.id)!;
+    const pool = getPool(this.pool.workers);
+    // Giving buffers away is only possible when no retry needs them back.
+    const transfer = this.ownsInput(s) && this.pool.retries === 0;
+    const pending = new Map<number, { promise: Promise<Done>; bytes: number; rows: number }>();
+    const it = input[Symbol.asyncIterator]();
+    let seq = 0, nextOut = 0, inFlightBytes = 0, inputDone = false;
+    try {
+      for (;;) {
+        while (!inputDone && pending.size < this.pool.maxInFlightBatches && (inFlightBytes < this.pool.maxInFlightBytes || pending.size === 0)) {
+          this.checkAbort();
+          const tw = performance.now();
+          const r = await it.next();
+          st.inputWaitMs += performance.now() - tw;
+          if (r.done) { inputDone = true; break; }
+          const bytes = chunkBytes(r.value);
+          const promise = this.dispatch(pool, s, steps, r.value, transfer, seq);
+          // Results of a run that stopped early are dropped; never leave a rejection unhandled.
+          promise.catch(() => {});
+          pending.set(seq++, { promise, bytes, rows: r.value.length });
+          inFlightBytes += bytes;
+        }
+        if (pending.size === 0) break;
+        const tb = performance.now();
+        const d = this.pool.ordered
+          ? await pending.get(nextOut)!.promise
+          : await Promise.race([...pending.values()].map((p) => p.promise));
+        if (!inputDone) st.backpressureMs += performance.now() - tb;
+        const p = pending.get(d.seq)!;
+        pending.delete(d.seq);
+        inFlightBytes -= p.bytes;
+        nextOut++;
+        if (d.error) throw d.error;
+        const out = this.account(s, d, p.rows);
+        if (out.length > 0) yield out;
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+
+  /** Send one batch to the pool; retry when its worker dies; never rejects. */
+  private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], c: Chunk, transfer: boolean, seq: number): Promise<Done> {
+    const st = this.stageStats.get(s.id)!;
+    const rowIds = transfer ? c.rowIds.slice() : c.rowIds; // kept to name the rows if the batch is lost
+    for (let attempt = 0; ; attempt++) {
+      const enc = encodeChunk(c, transfer);
+      const t0 = performance.now();
+      try {
+        const reply = await pool.run({ steps, seed: this.opts.seed, chunk: enc.wire }, { transferList: enc.transferList, signal: this.opts.signal }) as StageReply;
+        const roundTripMs = performance.now() - t0;
+        if (!reply.ok) return { seq, error: fromWire(reply.error), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+        return {
+          seq, chunk: decodeChunk(reply.chunk), failures: reply.failures, steps: reply.steps, workerMs: reply.workerMs, roundTripMs,
+          bytesCopied: enc.bytes.copied + reply.bytesCopied, bytesTransferred: enc.bytes.transferred + reply.bytesTransferred,
+          bytesOut: enc.bytes.copied + enc.bytes.transferred,
+        };
+      } catch (e) {
+        if (this.opts.signal.aborted || (e as Error)?.name === 'AbortError') return { seq, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+        const reason = (e as Error)?.message ?? String(e);
+        if (pool.threads.length === 0) {
+          return { seq, error: new WorkerError('MF_WORKER', `no worker could start: ${reason}`, { op: stageLabel(s), fix: 'check that the op modules import cleanly in a worker thread, or run with workers: 0' }), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+        }
+        if (attempt < this.pool.retries && !transfer) {
+          st.retries++;
+          this.emit({ type: 'batch-retry', stage: s.id, seq, attempt: attempt + 1, reason });
+          continue;
+        }
+        return this.lostBatch(s, seq, rowIds, reason, attempt);
+      }
+    }
+  }
+
+  /** A batch whose worker died on every attempt: its rows fail with MF_WORKER under the run's policy. */
+  private lostBatch(s: Stage, seq: number, rowIds: Float64Array, reason: string, retries: number): Done {
+    const op = stageLabel(s);
+    const message = `a worker died running this batch (${reason}); ${retries} ${retries === 1 ? 'retry' : 'retries'} failed too`;
+    const fix = 'look for process.exit, native crashes or memory blow-ups in the op; raise retries, or run with workers: 0 to debug in-process';
+    if (this.opts.onError === 'fail') {
+      return { seq, error: new WorkerError('MF_WORKER', message, { op, ...(rowIds.length ? { row: rowIds[0]! } : {}), fix }), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+    }
+    const failures: RowFailure[] = Array.from(rowIds, (rowId) => ({ rowId, op, code: 'MF_WORKER', message }));
+    const empty: Chunk = { schema: this.schemaOf(s.top), columns: {}, length: 0, rowIds: new Float64Array(0) };
+    return { seq, chunk: empty, failures, steps: [], workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+  }
+}
+
+async function* drain(chunks: Chunk[]): AsyncGenerator<Chunk> {
+  // Release each batch as it is handed on, so memory falls as the stage proceeds.
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    (chunks as (Chunk | undefined)[])[i] = undefined;
+    yield c;
+  }
+}
+
+/** Source rows of the plan when every source knows its row count (for progress bars). */
+function totalRows(root: PlanNode, shards: number): number | null {
+  let n = 0;
+  const seen = new Set<PlanNode>();
+  const visit = (x: PlanNode): boolean => {
+    if (seen.has(x)) return true;
+    seen.add(x);
+    if (x.kind === 'source') {
+      if (x.source.rowCount === undefined) return false;
+      n += Math.ceil(x.source.rowCount / shards);
+      return true;
+    }
+    const ins = x.kind === 'map' || x.kind === 'filter' || x.kind === 'project' || x.kind === 'limit' ? [x.input]
+      : x.kind === 'join' || x.kind === 'zip' ? [x.left, x.right] : x.inputs;
+    return ins.every(visit);
+  };
+  return visit(root) ? n : null;
+}
+
+export function validatePoolOptions(o: PoolOptions): void {
+  const int = (v: number, name: string, min: number, fix: string) => {
+    if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `${name} must be an integer ≥ ${min}, got ${v}`, { fix });
+  };
+  int(o.workers, 'workers', 0, 'pass workers: 0 to run in-process, or the number of worker threads');
+  int(o.maxInFlightBatches, 'maxInFlightBatches', 1, 'pass e.g. maxInFlightBatches: 4');
+  int(o.retries, 'retries', 0, 'pass e.g. retries: 2');
+  if (!(o.maxInFlightBytes > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `maxInFlightBytes must be positive, got ${o.maxInFlightBytes}`, { fix: 'pass e.g. maxInFlightBytes: 64 * 2 ** 20' });
+  if (typeof o.ordered !== 'boolean') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `ordered must be a boolean, got ${String(o.ordered)}`, { fix: 'pass ordered: false to take batches as they finish' });
+}
+
+/** Options of compute() that choose how stages run (all optional). */
+export interface ParallelOptions {
+  /** Worker threads: a number (0 = in-process) or 'auto' (default; see chooseWorkers). */
+  readonly workers?: number | 'auto';
+  readonly ordered?: boolean;
+  readonly maxInFlightBatches?: number;
+  readonly maxInFlightBytes?: number;
+  readonly retries?: number;
+  readonly progress?: ProgressObserver;
+}
+
+const TEST_FILE = /\.test(-d)?\.[cm]?[jt]s$/;
+
+/**
+ * The worker count for `workers: 'auto'`: the machine's cores, except when a pool cannot help —
+ * no stage runs ops (expressions are cheaper than a hop), the whole input is known to fit in one
+ * batch, or an op lives in a module a worker must not import (a test file would run its tests
+ * again in the worker; a non-file URL cannot be imported there). MODAFLOW_WORKERS overrides it.
+ */
+export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize: number): number {
+  const env = process.env['MODAFLOW_WORKERS'];
+  if (env !== undefined && env !== '' && Number.isInteger(Number(env)) && Number(env) >= 0) return Number(env);
+  const worker = physical.stages.filter((s) => s.onWorkers);
+  if (worker.length === 0) return 0;
+  const rows = totalRows(root, 1);
+  if (rows !== null && rows <= batchSize) return 0;
+  for (const s of worker) {
+    for (const n of s.nodes) {
+      if (n.kind !== 'map') continue;
+      if (!n.call.module.startsWith('file:') || TEST_FILE.test(n.call.module)) return 0;
+    }
+  }
+  return defaultWorkers();
+}
+
+/** The executor for a run: resolves defaults of the parallel options. */
+export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOptions = {}): StageExecutor {
+  const physical = planPhysical(root);
+  const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize) : p.workers;
+  const maxInFlightBatches = p.maxInFlightBatches ?? Math.max(2, 2 * Math.max(1, workers));
+  return new StageExecutor(root, opts, {
+    workers,
+    ordered: p.ordered ?? true,
+    maxInFlightBatches,
+    maxInFlightBytes: p.maxInFlightBytes ?? 256 * 2 ** 20,
+    retries: p.retries ?? 2,
+    ...(p.progress ? { progress: p.progress } : {}),
+  }, physical);
+}

@@ -1,0 +1,80 @@
+// The worker pool: one piscina pool per size, created on first use and shared by every run in
+// the process (worker start-up — importing arrow and the op modules — is paid once). Idle workers
+// do not keep the process alive.
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { InvalidArgumentError } from '../../errors.ts';
+
+const pools = new Map<number, Piscina>();
+
+/** The machine's cores (the default pool size). */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+// When this module runs as TypeScript (under tsx), the worker entry is TypeScript too and the
+// worker needs the same loader; compiled (dist/) code uses the .js entry and plain node.
+const self = import.meta.url;
+const isTs = /\.[cm]?ts$/.test(new URL(self).pathname);
+
+/** The worker entry next to this module (worker.ts from sources, worker.js from dist/). */
+export function workerFilename(): string {
+  return new URL(isTs ? './worker.ts' : './worker.js', self).href;
+}
+
+/** Node flags for workers: the parent's, plus a tsx loader when running from TypeScript sources. */
+export function workerExecArgv(): string[] {
+  const argv = [...process.execArgv];
+  if (!isTs || argv.some((a) => a.includes('tsx'))) return argv;
+  let tsx = 'tsx';
+  try { tsx = import.meta.resolve('tsx'); } catch { /* fall back to resolving from the cwd */ }
+  return [...argv, '--import', tsx];
+}
+
+/**
+ * Where tsx's ESM API is, when running from TypeScript sources. On Node 20 the `--import tsx` flag
+ * a worker inherits only installs the CommonJS hook (enough to load the worker entry); the worker
+ * registers the ESM hooks itself so it can import op modules written in TypeScript.
+ */
+export function tsxEsmApi(): string | undefined {
+  if (!isTs) return undefined;
+  try { return import.meta.resolve('tsx/esm/api'); } catch { /* not resolvable from here */ }
+  try { return pathToFileURL(createRequire(join(process.cwd(), 'package.json')).resolve('tsx/esm/api')).href; } catch { return undefined; }
+}
+
+/** The shared pool of `n` workers. */
+export function getPool(n: number): Piscina {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `a pool needs a positive integer of workers, got ${n}`, { fix: 'pass workers: 2, or workers: 0 to run in-process' });
+  }
+  let p = pools.get(n);
+  if (!p) {
+    p = new Piscina({
+      filename: workerFilename(),
+      execArgv: workerExecArgv(),
+      workerData: { tsxEsmApi: tsxEsmApi() },
+      minThreads: n,
+      maxThreads: n,
+      idleTimeout: Infinity,
+      // Backpressure lives in the executor (bounded batches and bytes in flight); the queue only
+      // ever holds what the executor allowed.
+      maxQueue: Infinity,
+      concurrentTasksPerWorker: 1,
+    });
+    // A worker that dies between tasks is replaced by piscina; the error it emits then has no
+    // task to fail, and an unhandled 'error' event would crash the process.
+    p.on('error', () => {});
+    pools.set(n, p);
+  }
+  return p;
+}
+
+/** Stop every pool's workers (tests, or a process that wants to exit promptly). */
+export async function shutdownPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.allSettled(all.map((p) => p.destroy()));
+}

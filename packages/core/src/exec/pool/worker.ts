@@ -1,0 +1,52 @@
+// The worker entry (a piscina handler): rebuild the batch from its buffers, run the stage's steps
+// (ops are re-created from (module, name, params) and cached with their state by the registry and
+// opState), and hand the result's buffers back by transfer.
+import { Piscina } from 'piscina';
+import { workerData } from 'node:worker_threads';
+import { ModaflowError } from '../../errors.ts';
+import { decodeChunk, encodeChunk } from './transfer.ts';
+import { runSteps } from './run-steps.ts';
+import type { StageReply, StageTask, WireError } from './protocol.ts';
+
+function wireError(e: unknown): WireError {
+  if (e instanceof ModaflowError) {
+    return {
+      name: e.name, code: e.code, message: e.reason,
+      ...(e.op !== undefined ? { op: e.op } : {}), ...(e.column !== undefined ? { column: e.column } : {}),
+      ...(e.row !== undefined ? { row: e.row } : {}), ...(e.fix !== undefined ? { fix: e.fix } : {}),
+    };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, code: 'MF_OP_FAILED', message: err.message };
+}
+
+// Under tsx the parent passes tsx's ESM API so TypeScript op modules can be imported here.
+const tsxApi = (workerData as { tsxEsmApi?: string } | undefined)?.tsxEsmApi;
+const ready: Promise<unknown> = tsxApi ? import(tsxApi).then((m: { register(): unknown }) => m.register()) : Promise.resolve();
+
+/** Runs one stage task. Errors come back as data so their code and context survive the hop. */
+export default async function runStageTask(task: StageTask): Promise<unknown> {
+  const t0 = performance.now();
+  try {
+    await ready;
+    const r = await runSteps(task.steps, decodeChunk(task.chunk), task.seed);
+    // Everything in the result is this worker's to give away: the batch arrived by transfer and
+    // kernels return fresh arrays (see the kernel contract in the README).
+    const enc = encodeChunk(r.chunk, true);
+    const reply: StageReply = {
+      ok: true, chunk: enc.wire, failures: r.failures, steps: r.steps,
+      workerMs: performance.now() - t0, bytesCopied: enc.bytes.copied, bytesTransferred: enc.bytes.transferred,
+    };
+    return moved(reply, enc.transferList);
+  } catch (e) {
+    return { ok: false, error: wireError(e) } satisfies StageReply;
+  }
+}
+
+/** Wrap a reply so piscina transfers `list` instead of cloning it. */
+function moved(value: unknown, list: ArrayBuffer[]): unknown {
+  return Piscina.move({
+    get [Piscina.transferableSymbol]() { return list; },
+    get [Piscina.valueSymbol]() { return value; },
+  } as unknown as Parameters<typeof Piscina.move>[0]);
+}

@@ -1,0 +1,169 @@
+// Ops for the executor tests. They live in their own module (not in a test file) because worker
+// threads import the module that defines an op; importing a test file would run its tests again.
+import { existsSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+import { defineOp, dt } from '../../src/index.ts';
+import type { Float64, Utf8 } from '../../src/index.ts';
+
+const affineDef = defineOp<{ column: string; output: string; a: number; b: number }>({
+  name: 'test.affine',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  kernel(input, p) {
+    const d = input.data(p.column);
+    const v = d.values as Float64Array;
+    const out = new Float64Array(input.numRows);
+    for (let i = 0; i < out.length; i++) out[i] = v[d.offset + i]! * p.a + p.b;
+    // Nulls stay null: reuse the input's validity through JS values when there are any.
+    if (d.nullCount > 0) return { columns: { [p.output]: input.values(p.column).map((x, i) => (x === null ? null : out[i]!)) } };
+    return { columns: { [p.output]: out } };
+  },
+});
+/** out = column * a + b. */
+export const affine = <C extends string, O extends string>(p: { column: C; output: O; a: number; b: number }) =>
+  affineDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
+
+const keepModDef = defineOp<{ column: string; mod: number }>({
+  name: 'test.keep-mod',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: () => ({}),
+  properties: { filters: true },
+  kernel(input, p) {
+    const v = input.values(p.column) as (number | null)[];
+    return { columns: {}, keep: v.map((x) => x !== null && Math.abs(Math.round(x)) % p.mod !== 0) };
+  },
+});
+/** Keeps rows whose rounded value is not a multiple of mod (drops nulls). */
+export const keepMod = <C extends string>(p: { column: C; mod: number }) => keepModDef.call<{ [K in C]: Float64 }, {}>(p);
+
+const tagDef = defineOp<{ column: string; output: string; prefix: string }, { prefix: string }>({
+  name: 'test.tag',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.utf8() }),
+  init: (p) => ({ prefix: `${p.prefix}:` }),
+  kernel(input, p, ctx) {
+    const st = ctx.state;
+    const v = input.values(p.column) as (number | null)[];
+    return { columns: { [p.output]: v.map((x) => (x === null ? null : `${st.prefix}${x.toFixed(2)}`)) } };
+  },
+});
+/** A string column from a number column, using per-worker state from init. */
+export const tag = <C extends string, O extends string>(p: { column: C; output: O; prefix: string }) =>
+  tagDef.call<{ [K in C]: Float64 }, { [K in O]: Utf8 }>(p);
+
+const noiseDef = defineOp<{ output: string }>({
+  name: 'test.noise',
+  module: import.meta.url,
+  inputs: () => ({}),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  kernel(input, p, ctx) {
+    const out = new Float64Array(input.numRows);
+    for (let i = 0; i < out.length; i++) out[i] = ctx.random(i).float();
+    return { columns: { [p.output]: out } };
+  },
+});
+/** Seeded noise keyed on the row id: must not depend on workers or batch size. */
+export const noise = <O extends string>(p: { output: O }) => noiseDef.call<{}, { [K in O]: Float64 }>(p);
+
+const rejectDef = defineOp<{ column: string; mod: number }>({
+  name: 'test.reject',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: () => ({}),
+  kernel(input, p, ctx) {
+    const v = input.values(p.column) as (number | null)[];
+    v.forEach((x, i) => { if (x !== null && Math.abs(Math.round(x)) % p.mod === 1) ctx.rowError(i, `value ${x} is rejected`, { column: p.column, code: 'MF_ROW_ERROR' }); });
+    return { columns: {} };
+  },
+});
+/** Reports rows whose rounded value ≡ 1 (mod `mod`) as bad rows (ctx.rowError). */
+export const reject = <C extends string>(p: { column: C; mod: number }) => rejectDef.call<{ [K in C]: Float64 }, {}>(p);
+
+const throwDef = defineOp<{ column: string; above: number }>({
+  name: 'test.throw-batch',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: () => ({}),
+  kernel(input, p) {
+    const v = input.values(p.column) as (number | null)[];
+    if (v.some((x) => x !== null && x > p.above)) throw new Error(`a value above ${p.above}`);
+    return { columns: {} };
+  },
+});
+/** Throws (fails the whole batch) when any value exceeds `above`. */
+export const throwBatch = <C extends string>(p: { column: C; above: number }) => throwDef.call<{ [K in C]: Float64 }, {}>(p);
+
+const centerDef = defineOp<{ column: string; output: string }, undefined, { mean: number }>({
+  name: 'test.center',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  stats: {
+    init: () => ({ sum: 0, n: 0 }),
+    update(acc: { sum: number; n: number }, input, p) {
+      for (const x of input.values(p.column) as (number | null)[]) if (x !== null) { acc.sum += x; acc.n++; }
+      return acc;
+    },
+    merge: (a: { sum: number; n: number }, b: { sum: number; n: number }) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
+    finalize: (acc: { sum: number; n: number }) => ({ mean: acc.n ? acc.sum / acc.n : 0 }),
+  },
+  kernel(input, p, ctx) {
+    const v = input.values(p.column) as (number | null)[];
+    return { columns: { [p.output]: v.map((x) => (x === null ? null : x - ctx.stats.mean)) } };
+  },
+});
+/** A global op: subtracts the dataset mean (a statistics barrier). */
+export const center = <C extends string, O extends string>(p: { column: C; output: O }) =>
+  centerDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
+
+const spinDef = defineOp<{ column: string; output: string; iters: number }>({
+  name: 'test.spin',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  kernel(input, p) {
+    const d = input.data(p.column);
+    const v = d.values as Float64Array;
+    const out = new Float64Array(input.numRows);
+    for (let i = 0; i < out.length; i++) {
+      let x = v[d.offset + i]!;
+      for (let k = 0; k < p.iters; k++) x = Math.sin(x) * 0.5 + Math.cos(x * 1.0001);
+      out[i] = x;
+    }
+    return { columns: { [p.output]: out } };
+  },
+});
+/** CPU-bound: `iters` trigonometric steps per row (benchmarks, cancellation tests). */
+export const spin = <C extends string, O extends string>(p: { column: C; output: O; iters: number }) =>
+  spinDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
+
+const dieDef = defineOp<{ column: string; marker?: string; code: number }>({
+  name: 'test.die',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: () => ({}),
+  kernel(_input, p) {
+    // With a marker file, only the first attempt dies (the retry finds the marker); without one,
+    // every attempt dies.
+    if (p.marker === undefined) process.exit(p.code);
+    if (!existsSync(p.marker)) { writeFileSync(p.marker, 'died once'); process.exit(p.code); }
+    return { columns: {} };
+  },
+});
+/** Kills its worker thread (process.exit inside a kernel). */
+export const die = <C extends string>(p: { column: C; marker?: string; code: number }) => dieDef.call<{ [K in C]: Float64 }, {}>(p);
+
+const whereDef = defineOp<{ output: string }>({
+  name: 'test.where',
+  module: import.meta.url,
+  inputs: () => ({}),
+  outputs: (p) => ({ [p.output]: dt.utf8() }),
+  kernel(input, p) {
+    return { columns: { [p.output]: new Array(input.numRows).fill(threadId === 0 ? 'main' : `worker-${threadId}`) } };
+  },
+});
+/** Which thread ran the batch ('main' or 'worker-<id>'). */
+export const where = <O extends string>(p: { output: O }) => whereDef.call<{}, { [K in O]: Utf8 }>(p);
