@@ -14,14 +14,21 @@ import { displayPlan } from '../plan/display.ts';
 import type { Chunk } from '../exec/chunk.ts';
 import { chunkToRecordBatch, emptyChunk } from '../exec/chunk.ts';
 import type { ErrorPolicy, RunReport } from '../exec/report.ts';
-import { InProcessExecutor } from '../exec/executor.ts';
+import { createExecutor } from '../exec/pool/pool-executor.ts';
+import type { ParallelOptions } from '../exec/pool/pool-executor.ts';
+import { displayPhysical, planPhysical } from '../exec/physical-plan.ts';
+import type { PhysicalPlan, StageStats } from '../exec/physical-plan.ts';
 import { toArrowSchema } from '../types/arrow-types.ts';
 import { writeIpc } from '../io/arrow-ipc.ts';
 import { writeParquetFile } from '../io/parquet.ts';
 import { InvalidArgumentError } from '../errors.ts';
 
-/** Options of a run. */
-export interface ComputeOptions {
+/**
+ * Options of a run. Parallelism (see ParallelOptions): `workers` (default 'auto': the machine's cores
+ * when the plan has op stages and more than one batch of input), `ordered`, `maxInFlightBatches`,
+ * `maxInFlightBytes`, `retries`, `progress` (an rxjs Observer of ProgressEvents).
+ */
+export interface ComputeOptions extends ParallelOptions {
   /** Rows per batch (default 1024). */
   readonly batchSize?: number;
   /** What to do with bad rows: 'fail' (default), 'skip' (drop and count) or 'quarantine' (keep aside). */
@@ -196,20 +203,35 @@ export class Dataset<S extends Schema> {
   }
 
   /** The plan as text. Does no I/O: schemas that need a file read are left out. */
-  explain(): string {
+  explain(opts: { readonly analyze?: boolean } = {}): string {
     const schemas = new Map<PlanNode, Schema>();
     const s = knownSchema(this.plan);
     if (s) schemas.set(this.plan, s);
-    return `== Logical plan ==\n${displayPlan(this.plan, { schemas })}`;
+    return `== Logical plan ==\n${displayPlan(this.plan, { schemas })}\n${this.explainPhysical(opts.analyze === true)}`;
+  }
+
+  // Figures of the last run of this dataset, for explain({ analyze: true }).
+  private lastRun: { physical: PhysicalPlan; stages: ReadonlyMap<number, StageStats>; report: RunReport; workers: number } | undefined;
+
+  /** The fused stages; with `analyze`, the last run's per-op rows and time and the bottleneck stage. */
+  private explainPhysical(analyze: boolean): string {
+    if (!analyze) return `== Physical plan ==\n${displayPhysical(planPhysical(this.plan))}`;
+    const r = this.lastRun;
+    if (!r) return '== Physical plan (analyze) ==\nno run yet: call compute(), run(), write() or stream() first, then explain({ analyze: true })';
+    const nodes = new Map(r.report.nodes.map((n) => [n.id, n]));
+    return `== Physical plan (analyzed: last run, ${r.workers} workers, ${r.report.wallMs.toFixed(0)} ms) ==\n` +
+      `${displayPhysical(r.physical, r.stages, r.workers)}\n== Per op (last run) ==\n${displayPlan(r.physical.root, { stats: nodes })}`;
   }
 
   /** Run and stream chunks (internal form; used by sinks and the executor tests). */
   async *chunks(opts: ComputeOptions = {}, onReport?: (r: RunReport) => void): AsyncGenerator<Chunk> {
-    const ex = new InProcessExecutor(execOptions(opts));
+    const ex = createExecutor(this.plan, execOptions(opts), opts);
     try {
       yield* ex.run(this.plan);
     } finally {
-      onReport?.(ex.report.finish());
+      const report = ex.report.finish();
+      this.lastRun = { physical: ex.physical, stages: ex.stageStats, report, workers: ex.pool.workers };
+      onReport?.(report);
     }
   }
 
