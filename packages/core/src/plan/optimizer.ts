@@ -167,6 +167,12 @@ export async function planForRun(root: PlanNode, setting: OptimizerSetting, onEr
   return (await optimizePlan(root, { ...(typeof setting === 'object' ? setting : {}), onError })).plan;
 }
 
+/** Extra explain() text of a node the planner annotated (the statistics stage of a global op). */
+export function annotateNode(n: PlanNode): string | undefined {
+  if (n.kind === 'map' && n.globalStats) return `[statistics stage, then row-local stage; ${n.globalStats.reason}]`;
+  return undefined;
+}
+
 /** explain() text for the optimized part: the plan after the rules, and which rules fired. */
 export function describeFirings(fired: readonly RuleFiring[]): string {
   if (fired.length === 0) return '(no rule changed the plan)';

@@ -33,20 +33,20 @@ export const scaleDef: OpDef<{ column: string; f: number }> = defineOp<{ column:
 });
 export const scale = (column: string, f: number) => scaleDef.call<{ [c: string]: Float64 }, { [c: string]: Float64 }>({ column, f });
 
-/** Keeps rows whose column value is ≡ r (mod m); writes nothing (a filtering op). */
-export const keepModDef = defineOp<{ column: string; m: number; r: number; cost?: number; selectivity?: number }>({
+/** Keeps rows whose column value is ≡ r (mod m) (a filtering op); with `output`, also writes the remainder. */
+export const keepModDef = defineOp<{ column: string; m: number; r: number; output?: string; cost?: number; selectivity?: number }>({
   name: 'test.keep-mod',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
-  outputs: () => ({}),
+  outputs: (p) => (p.output ? { [p.output]: dt.float64() } : {}),
   properties: (p) => ({ filters: true, costPerRow: p.cost ?? 1, ...(p.selectivity !== undefined ? { selectivity: p.selectivity } : {}) }),
-  kernel: (input, p) => ({
-    columns: {},
-    keep: nums(input.values(p.column)).map((x) => x !== null && (((x % p.m) + p.m) % p.m) === p.r),
-  }),
+  kernel: (input, p) => {
+    const rem = nums(input.values(p.column)).map((x) => (x === null ? null : ((x % p.m) + p.m) % p.m));
+    return { columns: p.output ? { [p.output]: rem } : {}, keep: rem.map((x) => x === p.r) };
+  },
 });
-export const keepMod = (column: string, m: number, r: number, hints: { cost?: number; selectivity?: number } = {}) =>
-  keepModDef.call<{ [c: string]: Float64 }, {}>({ column, m, r, ...hints });
+export const keepMod = (column: string, m: number, r: number, extra: { output?: string; cost?: number; selectivity?: number } = {}) =>
+  keepModDef.call<{ [c: string]: Float64 }, {}>({ column, m, r, ...extra });
 
 /** output = the row's position in its batch: depends on which other rows are present (non-deterministic). */
 export const batchPosDef = defineOp<{ output: string }>({
