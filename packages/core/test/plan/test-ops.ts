@@ -15,8 +15,8 @@ export const addDef = defineOp<{ column: string; output: string; k: number; cost
   properties: (p) => ({ costPerRow: p.cost ?? 1 }),
   kernel: (input, p) => ({ columns: { [p.output]: nums(input.values(p.column)).map((x) => (x === null ? null : x + p.k)) } }),
 });
-export const add = (column: string, output: string, k: number, cost?: number) =>
-  addDef.call<{ [c: string]: Float64 }, { [o: string]: Float64 }>(cost === undefined ? { column, output, k } : { column, output, k, cost });
+export const add = <C extends string, O extends string>(column: C, output: O, k: number, cost?: number) =>
+  addDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(cost === undefined ? { column, output, k } : { column, output, k, cost });
 
 /** column = column * f, in place; absorbs a following scale of the same column (f1 * f2). */
 export const scaleDef: OpDef<{ column: string; f: number }> = defineOp<{ column: string; f: number }>({
@@ -31,7 +31,7 @@ export const scaleDef: OpDef<{ column: string; f: number }> = defineOp<{ column:
     return q.column === p.column ? scaleDef.call({ column: p.column, f: p.f * q.f }) : null;
   },
 });
-export const scale = (column: string, f: number) => scaleDef.call<{ [c: string]: Float64 }, { [c: string]: Float64 }>({ column, f });
+export const scale = <C extends string>(column: C, f: number) => scaleDef.call<{ [K in C]: Float64 }, { [K in C]: Float64 }>({ column, f });
 
 /** Keeps rows whose column value is ≡ r (mod m) (a filtering op); with `output`, also writes the remainder. */
 export const keepModDef = defineOp<{ column: string; m: number; r: number; output?: string; cost?: number; selectivity?: number }>({
@@ -45,8 +45,8 @@ export const keepModDef = defineOp<{ column: string; m: number; r: number; outpu
     return { columns: p.output ? { [p.output]: rem } : {}, keep: rem.map((x) => x === p.r) };
   },
 });
-export const keepMod = (column: string, m: number, r: number, extra: { output?: string; cost?: number; selectivity?: number } = {}) =>
-  keepModDef.call<{ [c: string]: Float64 }, {}>({ column, m, r, ...extra });
+export const keepMod = <C extends string>(column: C, m: number, r: number, extra: { output?: string; cost?: number; selectivity?: number } = {}) =>
+  keepModDef.call<{ [K in C]: Float64 }, { [k: string]: Float64 }>({ column, m, r, ...extra });
 
 /** output = the row's position in its batch: depends on which other rows are present (non-deterministic). */
 export const batchPosDef = defineOp<{ output: string }>({
@@ -57,7 +57,7 @@ export const batchPosDef = defineOp<{ output: string }>({
   properties: { deterministic: false },
   kernel: (input, p) => ({ columns: { [p.output]: Float64Array.from({ length: input.numRows }, (_, i) => i) } }),
 });
-export const batchPos = (output: string) => batchPosDef.call<{}, { [o: string]: Float64 }>({ output });
+export const batchPos = <O extends string>(output: O) => batchPosDef.call<{}, { [K in O]: Float64 }>({ output });
 
 /** output = column - mean(column) over the whole dataset (a global op: statistics, then row-local). */
 export const centerDef = defineOp<{ column: string; output: string; cost?: number }, undefined, number>({
@@ -78,8 +78,8 @@ export const centerDef = defineOp<{ column: string; output: string; cost?: numbe
   },
   kernel: (input, p, ctx) => ({ columns: { [p.output]: nums(input.values(p.column)).map((x) => (x === null ? null : x - ctx.stats)) } }),
 });
-export const center = (column: string, output: string, cost?: number) =>
-  centerDef.call<{ [c: string]: Float64 }, { [o: string]: Float64 }>(cost === undefined ? { column, output } : { column, output, cost });
+export const center = <C extends string, O extends string>(column: C, output: O, cost?: number) =>
+  centerDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(cost === undefined ? { column, output } : { column, output, cost });
 
 /** Records every row it sees (the side effect), and copies column to output. */
 export const seen: number[] = [];
@@ -94,7 +94,7 @@ export const tapDef = defineOp<{ column: string; output: string }>({
     return { columns: { [p.output]: input.values(p.column) } };
   },
 });
-export const tap = (column: string, output: string) => tapDef.call<{ [c: string]: Float64 }, { [o: string]: Float64 }>({ column, output });
+export const tap = <C extends string, O extends string>(column: C, output: O) => tapDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>({ column, output });
 
 /** Rejects rows whose column is 0 (ctx.rowError) and passes the value on as output. */
 export const rejectZeroDef = defineOp<{ column: string; output: string }>({
@@ -108,4 +108,4 @@ export const rejectZeroDef = defineOp<{ column: string; output: string }>({
     return { columns: { [p.output]: v } };
   },
 });
-export const rejectZero = (column: string, output: string) => rejectZeroDef.call<{ [c: string]: Float64 }, { [o: string]: Float64 }>({ column, output });
+export const rejectZero = <C extends string, O extends string>(column: C, output: O) => rejectZeroDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>({ column, output });
