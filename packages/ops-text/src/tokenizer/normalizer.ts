@@ -2,7 +2,7 @@
 // (string → string, the hot path for ids) and an aligned path that also maps every output UTF-16
 // unit back to a range of the input, which offsets need. Char-local normalizers (BERT, lowercase,
 // strip accents) align exactly; Unicode composition (NFC/NFKC) aligns per base char + marks.
-import { charFlags, CJK, CONTROL, isPrintableAscii, MARK, WHITESPACE } from './unicode.ts';
+import { charFlags, CJK, CONTROL, hfStripAccents, isPrintableAscii, WHITESPACE } from './unicode.ts';
 import { TokenizerConfigError } from './errors.ts';
 
 /** A normalized string with, for each UTF-16 unit, the original [start, end) in UTF-16 units. */
@@ -116,7 +116,7 @@ export class BertNormalizer extends CharMapNormalizer {
     const c = String.fromCodePoint(cp);
     let r = c;
     if (this.handleChineseChars && (f & CJK)) r = ' ' + c + ' ';
-    if (this.stripAccents) r = stripMarks(r.normalize('NFD'), MN_RE);
+    if (this.stripAccents) r = r === c ? (hfStripAccents(cp) ?? stripMarks(r.normalize('NFD'), MN_RE)) : stripMarks(r.normalize('NFD'), MN_RE);
     if (this.lowercase) r = lowerChar(r);
     return r === c ? null : r;
   }

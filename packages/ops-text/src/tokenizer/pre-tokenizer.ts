@@ -1,7 +1,7 @@
 // Pre-tokenizers of the tokenizer.json format: they cut the normalized text into pieces that the
 // model tokenizes separately. Pieces carry their [start, end) in the normalized text (UTF-16 units)
 // so offsets can be traced back; byte-level pieces also keep their unicode text.
-import { charFlags, NUMBER, PUNCT, WHITESPACE } from './unicode.ts';
+import { charFlags, LETTER, NUMBER, PUNCT, WHITESPACE } from './unicode.ts';
 import { toByteLevel } from './byte-level.ts';
 import { escapeRegex } from './normalizer.ts';
 import { TokenizerConfigError } from './errors.ts';
@@ -154,6 +154,56 @@ const WS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202
 export const GPT2_PATTERN = new RegExp(
   `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS}\\p{L}\\p{N}]+|[${WS}]+(?![^${WS}])|[${WS}]+`, 'gu');
 
+/**
+ * The GPT-2 pattern as a hand-written scanner (faster than the regex, and it uses HF's Unicode
+ * letter/number classes): pushes [start, end) pairs of s to out.
+ */
+export function gpt2Split(s: string, out: number[]): void {
+  const n = s.length;
+  const cpAt = (i: number) => { const c = s.charCodeAt(i); return c >= 0xd800 && c <= 0xdbff ? s.codePointAt(i)! : c; };
+  const cls = (i: number) => {
+    const cp = cpAt(i);
+    const f = cp < 128 ? ASCII_CLASS[cp]! : charFlags(cp);
+    return f & WHITESPACE ? WHITESPACE : f & LETTER ? LETTER : f & NUMBER ? NUMBER : 0;
+  };
+  const width = (i: number) => (cpAt(i) > 0xffff ? 2 : 1);
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 39 && i + 1 < n) {
+      const d = s.charCodeAt(i + 1);
+      if (d === 115 || d === 116 || d === 109 || d === 100) { out.push(i, i + 2); i += 2; continue; }
+      if (i + 2 < n) {
+        const e = s.charCodeAt(i + 2);
+        if ((d === 114 && e === 101) || (d === 118 && e === 101) || (d === 108 && e === 108)) { out.push(i, i + 3); i += 3; continue; }
+      }
+    }
+    let j = i;
+    if (c === 32 && i + 1 < n && cls(i + 1) !== WHITESPACE) j = i + 1;
+    const k = cls(j);
+    if (k !== WHITESPACE) {
+      let e = j + width(j);
+      // The other-chars run stops at whitespace, letters and numbers.
+      while (e < n && cls(e) === k) e += width(e);
+      out.push(i, e); i = e; continue;
+    }
+    let e = i;
+    while (e < n && cls(e) === WHITESPACE) e += width(e);
+    if (e < n && e - i > 1) {
+      // \s+(?!\S): leave the last whitespace char to prefix the next token.
+      const last = (s.charCodeAt(e - 1) & 0xfc00) === 0xdc00 ? e - 2 : e - 1;
+      if (last > i) { out.push(i, last); i = last; continue; }
+    }
+    out.push(i, e); i = e;
+  }
+}
+
+const ASCII_CLASS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = charFlags(c);
+  return t;
+})();
+
 /** Convert a regex source written for Oniguruma to a JS regex (\s, \w, \d as Unicode classes). */
 export function onigToJs(src: string): RegExp {
   let out = '';
@@ -196,16 +246,12 @@ export class ByteLevelPreTokenizer implements PreTokenizer {
         out.push({ text: toByteLevel(s), start: p.start, end: p.end, raw: s, pre });
         continue;
       }
-      const re = GPT2_PATTERN;
-      re.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(s)) !== null) {
-        const a = m.index, b = a + m[0].length;
-        const hasPre = pre && a === 0 ? 1 : 0;
-        out.push({
-          text: toByteLevel(m[0]), raw: m[0], pre: hasPre,
-          start: p.start + Math.max(0, a - pre), end: p.start + b - pre,
-        });
+      const r: number[] = [];
+      gpt2Split(s, r);
+      for (let k = 0; k < r.length; k += 2) {
+        const a = r[k]!, b = r[k + 1]!;
+        const raw = s.slice(a, b);
+        out.push({ text: toByteLevel(raw), raw, pre: pre && a === 0 ? 1 : 0, start: p.start + Math.max(0, a - pre), end: p.start + b - pre });
       }
     }
     return out;

@@ -4,7 +4,7 @@
 // hot loops do an array read per char instead of a regex test.
 
 export const WHITESPACE = 1;
-/** Unicode category C* (Cc, Cf, Cs, Co, Cn) minus \t \n \r: removed by BERT's clean_text. */
+/** Categories Cc, Cf, Co, Cs minus \t \n \r: removed by BERT's clean_text (before whitespace is mapped). */
 export const CONTROL = 2;
 export const PUNCT = 4;
 export const CJK = 8;
@@ -14,8 +14,10 @@ export const MARK = 16;
 export const LETTER = 32;
 export const NUMBER = 64;
 
+import * as T from './unicode-tables.ts';
+
 const reWs = /\p{White_Space}/u;
-const reOther = /\p{C}/u;
+const reOther = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
 const reP = /\p{P}/u;
 const reMn = /\p{Mn}/u;
 const reL = /\p{L}/u;
@@ -27,12 +29,35 @@ function isCjk(cp: number): boolean {
     (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
 }
 
+function inRanges(r: readonly number[], cp: number): boolean {
+  for (let k = 0; k < r.length; k += 2) if (cp >= r[k]! && cp <= r[k + 1]!) return true;
+  return false;
+}
+
 function computeFlags(cp: number): number {
+  return applyExceptions(cp, icuFlags(cp));
+}
+
+/** Where HF's Unicode tables disagree with ICU, HF wins (see scripts/gen-unicode-tables.ts). */
+function applyExceptions(cp: number, f: number): number {
+  const fix = (bit: number, yes: readonly number[], no: readonly number[]) => {
+    if (inRanges(yes, cp)) f |= bit;
+    else if (inRanges(no, cp)) f &= ~bit;
+  };
+  fix(CONTROL, T.HF_CONTROL, T.HF_NOT_CONTROL);
+  fix(PUNCT, T.HF_PUNCT, T.HF_NOT_PUNCT);
+  fix(WHITESPACE, T.HF_WHITESPACE, T.HF_NOT_WHITESPACE);
+  fix(LETTER, T.HF_LETTER, T.HF_NOT_LETTER);
+  fix(NUMBER, T.HF_NUMBER, T.HF_NOT_NUMBER);
+  return f;
+}
+
+function icuFlags(cp: number): number {
   const c = String.fromCodePoint(cp);
   let f = 0;
   if (cp === 9 || cp === 10 || cp === 13 || reWs.test(c)) f |= WHITESPACE;
-  else if (reOther.test(c)) f |= CONTROL;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || reP.test(c)) f |= PUNCT;
+  if (cp !== 9 && cp !== 10 && cp !== 13 && reOther.test(c)) f |= CONTROL;
+  if (!(f & WHITESPACE) && ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || reP.test(c))) f |= PUNCT;
   if (isCjk(cp)) f |= CJK;
   if (reMn.test(c)) f |= MARK;
   if (reL.test(c)) f |= LETTER;
@@ -54,6 +79,11 @@ export function charFlags(cp: number): number {
   let f = astral.get(cp);
   if (f === undefined) { f = computeFlags(cp); astral.set(cp, f); }
   return f;
+}
+
+/** HF's strip_accents of one char where it differs from NFD minus Mn (older Unicode tables). */
+export function hfStripAccents(cp: number): string | undefined {
+  return T.HF_STRIP_ACCENTS[cp];
 }
 
 /** Whether every UTF-16 unit of s is printable ASCII (the common fast path). */
