@@ -1,6 +1,6 @@
 // Reading waveform / spectrogram rows out of variable-shape tensor columns without copying, and
 // assembling an output tensor column from per-row results in one buffer.
-import { dt, getValue, varTensorData, InvalidArgumentError, type Float32, type Int32, type KernelInput, type VariableShapeTensor } from '@modaflow/core';
+import { dt, getValue, InvalidArgumentError, type Float32, type Int32, type KernelInput, type VariableShapeTensor } from '@modaflow/core';
 
 /** A waveform column: float32 [channels, samples]. */
 export type Waveform = VariableShapeTensor<Float32, 2>;
@@ -39,24 +39,13 @@ export class TensorColumn {
   set(i: number, data: Float32Array, shape: number[]): void {
     this.rows[i] = { data, shape };
   }
-  build(): ReturnType<typeof varTensorData> {
-    const n = this.rows.length;
-    const offsets = new Int32Array(n + 1);
-    const shapes = new Int32Array(n * this.ndim);
-    const valid = new Uint8Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const r = this.rows[i];
-      if (r) {
-        valid[i] = 1;
-        for (let d = 0; d < this.ndim; d++) shapes[i * this.ndim + d] = r.shape[d]!;
-        total += r.data.length;
-      }
-      offsets[i + 1] = total;
-    }
-    const flat = new Float32Array(total);
-    for (let i = 0; i < n; i++) { const r = this.rows[i]; if (r) flat.set(r.data, offsets[i]!); }
-    return varTensorData(this.ndim === 2 ? WAVEFORM : SPECTROGRAM, n, flat, offsets, shapes, valid);
+  /**
+   * The rows as tensor values; the executor builds the Arrow column (one contiguous copy). Built
+   * there rather than here so that the Arrow types are those of the executor's own module
+   * instance (worker threads load op modules separately).
+   */
+  build(): (Row | null)[] {
+    return this.rows;
   }
 }
 
