@@ -132,10 +132,13 @@ function nearest(src: Img, outW: number, outH: number, x0: number, y0: number, x
   const { width: W, height: H, channels: C, data } = src;
   const sx = (x1 - x0) / outW, sy = (y1 - y0) / outH;
   const out = new Uint8Array(outW * outH * C);
+  // Pillow steps the source coordinate by repeated addition; doing the same keeps the truncations identical.
   const xs = new Int32Array(outW);
-  for (let x = 0; x < outW; x++) xs[x] = Math.min(W - 1, Math.trunc(x0 + (x + 0.5) * sx));
-  for (let y = 0; y < outH; y++) {
-    const yin = Math.min(H - 1, Math.trunc(y0 + (y + 0.5) * sy));
+  let xo = x0 + sx * 0.5;
+  for (let x = 0; x < outW; x++, xo += sx) xs[x] = Math.min(W - 1, Math.trunc(xo));
+  let yo = y0 + sy * 0.5;
+  for (let y = 0; y < outH; y++, yo += sy) {
+    const yin = Math.min(H - 1, Math.trunc(yo));
     for (let x = 0; x < outW; x++) {
       const s = (yin * W + xs[x]!) * C, d = (y * outW + x) * C;
       for (let c = 0; c < C; c++) out[d + c] = data[s + c]!;

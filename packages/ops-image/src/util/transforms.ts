@@ -22,15 +22,15 @@ export function cropImage(img: Img, top: number, left: number, height: number, w
   return { data: out, width, height, channels: C };
 }
 
-/** torchvision's center_crop offsets (Python round, halves to even); pads with zeros when larger. */
+/** torchvision's center_crop offsets (Python round, halves to even); zero-pads a side that is too small. */
 export function centerCropImage(img: Img, height: number, width: number): Img {
-  const top = pyRoundHalf(img.height - height);
-  const left = pyRoundHalf(img.width - width);
-  return cropImage(img, top, left, height, width);
+  return cropImage(img, centerOffset(img.height, height), centerOffset(img.width, width), height, width);
 }
 
-/** round((d) / 2) with Python semantics, for an integer d. */
-function pyRoundHalf(d: number): number {
+/** Where a crop of `crop` starts in `size`: torchvision first pads (floor half before), then rounds. */
+function centerOffset(size: number, crop: number): number {
+  if (crop > size) return -Math.floor((crop - size) / 2);
+  const d = size - crop;
   if (d % 2 === 0) return d / 2;
   const f = Math.floor(d / 2);
   return f % 2 === 0 ? f : f + 1;
@@ -96,6 +96,19 @@ export function flipImage(img: Img, direction: 'horizontal' | 'vertical'): Img {
  */
 export function rotateImage(img: Img, degrees: number, interpolation: 'nearest' | 'bilinear', fill: readonly number[] = [0]): Img {
   const { data, width: W, height: H, channels: C } = img;
+  const deg = ((degrees % 360) + 360) % 360;
+  // Pillow takes exact shortcuts for these angles (transpose instead of an affine transform).
+  if (deg === 0) return { ...img, data: data.slice() };
+  if (deg === 180) return flipImage(flipImage(img, 'horizontal'), 'vertical');
+  if ((deg === 90 || deg === 270) && W === H) {
+    const out = new Uint8Array(data.length);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const s = deg === 90 ? (x * W + (W - 1 - y)) * C : ((H - 1 - x) * W + y) * C;
+      const o = (y * W + x) * C;
+      for (let c = 0; c < C; c++) out[o + c] = data[s + c]!;
+    }
+    return { data: out, width: W, height: H, channels: C };
+  }
   const angle = -((((degrees % 360) + 360) % 360) * (Math.PI / 180));
   // Pillow rounds the matrix to 15 decimals (Python round(x, 15)).
   const r15 = (v: number): number => parseFloat(v.toFixed(15));
@@ -105,19 +118,27 @@ export function rotateImage(img: Img, degrees: number, interpolation: 'nearest' 
   const f0 = d * -cx + e * -cy + cy;
   const out = new Uint8Array(W * H * C);
   if (interpolation === 'nearest') {
-    // Pillow's affine fast path steps the source coordinates incrementally; summing the same way
-    // keeps the rounding identical.
-    let xo = c0 + a * 0.5 + b * 0.5, yo = f0 + d * 0.5 + e * 0.5;
-    for (let y = 0; y < H; y++) {
-      let xx = xo, yy = yo;
-      for (let x = 0; x < W; x++) {
-        const xi = xx < 0 ? -1 : Math.trunc(xx), yi = yy < 0 ? -1 : Math.trunc(yy);
-        const o = (y * W + x) * C;
-        if (xi < 0 || yi < 0 || xi >= W || yi >= H) { for (let c = 0; c < C; c++) out[o + c] = fill[Math.min(c, fill.length - 1)]!; }
-        else { const s = (yi * W + xi) * C; for (let c = 0; c < C; c++) out[o + c] = data[s + c]!; }
-        xx += a; yy += d;
+    const fits = (x: number, y: number): boolean => Math.abs(x * a + y * b + c0) < 32768 && Math.abs(x * d + y * e + f0) < 32768;
+    const put = (o: number, xi: number, yi: number): void => {
+      if (xi < 0 || yi < 0 || xi >= W || yi >= H) { for (let c = 0; c < C; c++) out[o + c] = fill[Math.min(c, fill.length - 1)]!; }
+      else { const s = (yi * W + xi) * C; for (let c = 0; c < C; c++) out[o + c] = data[s + c]!; }
+    };
+    if (fits(0, 0) && fits(W, H) && fits(0, H) && fits(W, 0)) {
+      // Pillow's affine_fixed: 16.16 fixed point, stepped by addition, floor by arithmetic shift.
+      const fix = (v: number): number => Math.floor(v * 65536 + 0.5);
+      const a0 = fix(a), a1 = fix(b), a3 = fix(d), a4 = fix(e);
+      let a2 = fix(c0 + b * 0.5 + a * 0.5), a5 = fix(f0 + e * 0.5 + d * 0.5);
+      for (let y = 0; y < H; y++, a2 += a1, a5 += a4) {
+        let xx = a2, yy = a5;
+        for (let x = 0; x < W; x++, xx += a0, yy += a3) put((y * W + x) * C, xx >> 16, yy >> 16);
       }
-      xo += b; yo += e;
+    } else {
+      // Pillow's floating-point affine path, also stepped by addition.
+      let xo = c0 + b * 0.5 + a * 0.5, yo = f0 + e * 0.5 + d * 0.5;
+      for (let y = 0; y < H; y++, xo += b, yo += e) {
+        let xx = xo, yy = yo;
+        for (let x = 0; x < W; x++, xx += a, yy += d) put((y * W + x) * C, xx < 0 ? -1 : Math.trunc(xx), yy < 0 ? -1 : Math.trunc(yy));
+      }
     }
     return { data: out, width: W, height: H, channels: C };
   }
