@@ -8,7 +8,7 @@ export {
 export type { ModelSignature, TensorSignature, CellForm } from './model-signature.ts';
 export { acquireSession, releaseSession, sessionStats, setOnnxWorkerCount, defaultIntraOpThreads, loadOrt } from './session-cache.ts';
 export type { OnnxSessionOptions, SessionHandle } from './session-cache.ts';
-export { runBatched, columnCells, tensorColumn } from './runner.ts';
+export { runBatched, columnCells, outputValues } from './runner.ts';
 export type { ColumnFeed, DerivedFeed, RunSpec, RowOutputs } from './runner.ts';
 export { OnnxGraphBuilder, float, floats, seededUniform, seededWeights } from './graph-builder.ts';
 export type { OnnxElemName, AttrValue } from './graph-builder.ts';

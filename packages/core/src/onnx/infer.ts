@@ -11,7 +11,7 @@ import { checkFeed, findTensor, outputDType, readModelSignature } from './model-
 import type { OnnxSessionOptions, SessionHandle } from './session-cache.ts';
 import { acquireSession, releaseSession } from './session-cache.ts';
 import type { ColumnFeed, DerivedFeed } from './runner.ts';
-import { columnCells, runBatched, tensorColumn } from './runner.ts';
+import { columnCells, outputValues, runBatched } from './runner.ts';
 
 /** Params of onnx.infer (plain data). */
 export interface InferParams {
@@ -145,11 +145,11 @@ export const inferDef = defineOp<InferParams, InferState>({
     const outNames = Object.values(p.outputs);
     const rows = await runBatched({ handle, feeds, derived, outputs: outNames, maxBatch: p.maxBatch ?? 32, checkOutputs: p.checkFinite ?? true }, input.numRows, ctx);
     const outSchema = checkAgainstModel(p, null, OP).out;
-    const columns: Record<string, unknown> = {};
+    const columns: Record<string, unknown[]> = {};
     Object.keys(p.outputs).forEach((col, k) => {
-      columns[col] = tensorColumn(outSchema[col]!, rows.map((r) => r?.[k] ?? null), col, OP);
+      columns[col] = outputValues(outSchema[col]!, rows.map((r) => r?.[k] ?? null), col, OP);
     });
-    return { columns: columns as never };
+    return { columns };
   },
 });
 

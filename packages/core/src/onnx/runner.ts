@@ -3,11 +3,10 @@
 // different shapes are either padded (with masks derived from the real lengths) or run in groups of
 // equal shape, and groups are split to a maximum batch size. Bad rows (wrong shape, NaN, a model
 // error that a row alone reproduces) become per-row errors under the run's policy.
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
 import type { DType, Tensor, TensorItem, TypedArray } from '../types/dtype.ts';
-import { isFloat, shapeSize, typedArrayCtor } from '../types/dtype.ts';
-import { toArrowType } from '../types/arrow-types.ts';
-import { getValue, isValid, varTensorData } from '../exec/column.ts';
+import { shapeSize, typedArrayCtor } from '../types/dtype.ts';
+import { getValue, isValid } from '../exec/column.ts';
 import type { KernelContext } from '../ops/define-op.ts';
 import { ModaflowError } from '../errors.ts';
 import type { TensorSignature } from './model-signature.ts';
@@ -277,55 +276,27 @@ async function runGroup(spec: RunSpec, rows: readonly number[], result: RowOutpu
   }
 }
 
-/** Build an output column of dtype `t` from per-row tensors (null rows stay null). */
-export function tensorColumn(t: DType, rows: readonly (Tensor | null)[], column: string, op: string): arrow.Data {
-  const n = rows.length;
-  const valid = new Uint8Array(n);
-  let nulls = 0;
-  for (let i = 0; i < n; i++) if (rows[i]) valid[i] = 1; else nulls++;
-  const bitmap = (): Uint8Array | null => {
-    if (nulls === 0) return null;
-    const b = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) if (valid[i]) b[i >> 3]! |= 1 << (i & 7);
-    return b;
-  };
-  const mismatch = (i: number, got: readonly number[]) => new ModaflowError('MF_OP_OUTPUT', `model output for row ${i} has shape [${got.join(',')}], which does not fit column dtype`, {
-    op, column, fix: 'declare an output dtype that matches the model output',
+/**
+ * Per-row values of an output column of dtype `t` (Tensor objects, or numbers for scalar outputs;
+ * null rows stay null), built into Arrow data by the executor. JS values rather than Arrow data:
+ * a worker may hold two copies of apache-arrow (its CommonJS entry graph and ESM op modules), and
+ * Arrow data made by one fails the type checks of the other.
+ */
+export function outputValues(t: DType, rows: readonly (Tensor | null)[], column: string, op: string): unknown[] {
+  const mismatch = (i: number, got: readonly number[]) => new ModaflowError('MF_OP_OUTPUT', `model output for row ${i} has shape [${got.join(',')}], which does not fit column dtype ${t.kind === 'tensor' ? `[${t.shape.join(',')}]` : t.kind}`, {
+    op, column, fix: 'map the output to a column whose dtype matches the model output',
   });
-  if (t.kind === 'tensor') {
-    const size = shapeSize(t.shape);
-    const flat = new (ctorOf(t.item))(n * size);
-    for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      if (!r) continue;
-      if (r.data.length !== size) throw mismatch(i, r.shape);
-      copyConvert(flat, r.data, i * size);
+  return rows.map((r, i) => {
+    if (!r) return null;
+    if (t.kind === 'tensor') {
+      if (r.data.length !== shapeSize(t.shape)) throw mismatch(i, r.shape);
+      return { data: r.data, shape: t.shape };
     }
-    const child = arrow.makeData({ type: toArrowType(t.item) as arrow.Float32, length: n * size, nullCount: 0, data: flat as Float32Array });
-    return arrow.makeData({ type: toArrowType(t) as arrow.FixedSizeList, length: n, nullCount: nulls, nullBitmap: bitmap(), child });
-  }
-  if (t.kind === 'varTensor') {
-    const offsets = new Int32Array(n + 1);
-    const shapes = new Int32Array(n * t.ndim);
-    for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      if (r && r.shape.length !== t.ndim) throw mismatch(i, r.shape);
-      if (r) shapes.set(r.shape, i * t.ndim);
-      offsets[i + 1] = offsets[i]! + (r ? r.data.length : 0);
+    if (t.kind === 'varTensor') {
+      if (r.shape.length !== t.ndim) throw mismatch(i, r.shape);
+      return r;
     }
-    const flat = new (ctorOf(t.item))(offsets[n]!);
-    for (let i = 0; i < n; i++) if (rows[i]) copyConvert(flat, rows[i]!.data, offsets[i]!);
-    return varTensorData(t, n, flat, offsets, shapes, valid);
-  }
-  if (isFloat(t) || t.kind.startsWith('int') || t.kind.startsWith('uint')) {
-    const flat = new (ctorOf(t as TensorItem))(n);
-    for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      if (!r) continue;
-      if (r.data.length !== 1) throw mismatch(i, r.shape);
-      copyConvert(flat, r.data, i);
-    }
-    return arrow.makeData({ type: toArrowType(t) as arrow.Float32, length: n, nullCount: nulls, nullBitmap: bitmap(), data: flat as Float32Array });
-  }
-  throw new ModaflowError('MF_OP_OUTPUT', `cannot store a model output in a ${t.kind} column`, { op, column, fix: 'use a tensor, var_tensor or numeric output dtype' });
+    if (r.data.length !== 1) throw mismatch(i, r.shape);
+    return r.data[0];
+  });
 }
