@@ -1,0 +1,148 @@
+// fusion.early-fuse: concatenate per-modality features into one float32 vector per row, each part
+// optionally normalized and weighted first. Widths come from the parts' dtypes, so the output
+// dtype (and its width) is known — and checked — when the plan is built.
+import * as arrow from 'apache-arrow';
+import type { DType, FixedShapeTensor, Float32, OpCall } from '@modaflow/core';
+import { defineOp, dt, InvalidArgumentError, toArrowType } from '@modaflow/core';
+import { cellNumbers, checkNumericPart, staticWidth } from '../util/parts.ts';
+
+/** Per-row normalization of one part before concatenation. */
+export type PartNormalization = 'none' | 'l2' | 'minmax' | 'standardize';
+
+export interface FusePart {
+  readonly column: string;
+  /** The column's dtype: a numeric scalar, a fixed-shape tensor, a fixed-size list, or (with width) a varTensor/list. */
+  readonly dtype: DType;
+  /** Per-row normalization of this part (default 'none'). */
+  readonly normalize?: PartNormalization;
+  /** Multiplies the (normalized) part (default 1). */
+  readonly weight?: number;
+  /** Required for variable-size parts: rows of another size are row errors. */
+  readonly width?: number;
+}
+
+export interface EarlyFuseParams {
+  readonly parts: readonly FusePart[];
+  readonly output: string;
+  /** A null part: 'error' (default; a row error under the run's policy) or 'zeros'. */
+  readonly missing?: 'error' | 'zeros';
+}
+
+const OP = 'fusion.early-fuse';
+
+/** The width of every part, from its dtype (or its declared width). Throws at plan time. */
+export function partWidths(parts: readonly FusePart[]): number[] {
+  return parts.map((p) => {
+    checkNumericPart(p.dtype, OP, p.column);
+    const w = staticWidth(p.dtype);
+    if (w === null) {
+      if (p.width === undefined || !Number.isInteger(p.width) || p.width <= 0) {
+        throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `part '${p.column}' has a variable size; its width is unknown when the plan is built`, {
+          op: OP, column: p.column, fix: `pass width: <n> for part '${p.column}' (rows of another size become row errors), or pad/resize it to a fixed-shape tensor`,
+        });
+      }
+      return p.width;
+    }
+    if (p.width !== undefined && p.width !== w) {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `part '${p.column}' declares width ${p.width} but its dtype holds ${w} values per row`, {
+        op: OP, column: p.column, fix: `drop width or set it to ${w}`,
+      });
+    }
+    return w;
+  });
+}
+
+function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how: PartNormalization, weight: number): void {
+  const n = x.length;
+  let shift = 0, scale = 1;
+  if (how === 'l2') {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i]! * x[i]!;
+    scale = s > 0 ? 1 / Math.sqrt(s) : 0;
+  } else if (how === 'minmax') {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < n; i++) { lo = Math.min(lo, x[i]!); hi = Math.max(hi, x[i]!); }
+    shift = lo;
+    scale = hi > lo ? 1 / (hi - lo) : 0;
+  } else if (how === 'standardize') {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += x[i]!;
+    m /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x[i]! - m) ** 2;
+    shift = m;
+    scale = v > 0 ? 1 / Math.sqrt(v / n) : 0;
+  }
+  for (let i = 0; i < n; i++) out[at + i] = (x[i]! - shift) * scale * weight;
+}
+
+const def = defineOp<EarlyFuseParams>({
+  name: OP,
+  module: import.meta.url,
+  description: 'concatenate normalized parts into one float32 tensor',
+  inputs: (p) => Object.fromEntries(p.parts.map((x) => [x.column, x.dtype])),
+  outputs: (p) => ({ [p.output]: dt.tensor(dt.float32(), [partWidths(p.parts).reduce((a, b) => a + b, 0)]) }),
+  properties: { costPerRow: 0.2 },
+  validate(p) {
+    if (!Array.isArray(p.parts) || p.parts.length === 0) {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'earlyFuse needs at least one part', { op: OP, fix: "parts: [{ column: 'img_emb', dtype: dt.tensor(dt.float32(), [512]) }, …]" });
+    }
+    const seen = new Set<string>();
+    for (const x of p.parts) {
+      if (seen.has(x.column)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `part '${x.column}' appears twice`, { op: OP, column: x.column, fix: 'list each column once (use weight to emphasize it)' });
+      seen.add(x.column);
+      if (x.normalize !== undefined && !['none', 'l2', 'minmax', 'standardize'].includes(x.normalize)) {
+        throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `normalize '${String(x.normalize)}' is not none, l2, minmax or standardize`, { op: OP, column: x.column, fix: "normalize: 'l2'" });
+      }
+    }
+    if (p.missing !== undefined && p.missing !== 'error' && p.missing !== 'zeros') {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `missing must be 'error' or 'zeros', got '${String(p.missing)}'`, { op: OP, fix: "missing: 'zeros'" });
+    }
+    partWidths(p.parts);
+  },
+  kernel(input, p, ctx) {
+    const widths = partWidths(p.parts);
+    const total = widths.reduce((a, b) => a + b, 0);
+    const n = input.numRows;
+    const flat = new Float32Array(n * total);
+    const cols = p.parts.map((x) => input.values(x.column));
+    for (let i = 0; i < n; i++) {
+      let at = i * total;
+      for (let k = 0; k < p.parts.length; k++) {
+        const part = p.parts[k]!;
+        const v = cols[k]![i];
+        if (v === null || v === undefined) {
+          if (p.missing !== 'zeros') {
+            ctx.rowError(i, `part '${part.column}' is null (a missing modality)`, { column: part.column, code: 'MF_ROW_ERROR' });
+          }
+          at += widths[k]!;
+          continue;
+        }
+        const x = cellNumbers(v);
+        if (x.length !== widths[k]) {
+          ctx.rowError(i, `part '${part.column}' has ${x.length} values, expected ${widths[k]}`, { column: part.column, code: 'MF_DTYPE_MISMATCH' });
+        } else normalizeInto(flat, at, x, part.normalize ?? 'none', part.weight ?? 1);
+        at += widths[k]!;
+      }
+    }
+    // One contiguous buffer, wrapped without a copy.
+    const type = toArrowType(dt.tensor(dt.float32(), [total])) as arrow.FixedSizeList;
+    const child = arrow.makeData({ type: new arrow.Float32(), length: n * total, nullCount: 0, data: flat });
+    return { columns: { [p.output]: arrow.makeData({ type, length: n, nullCount: 0, child }) } };
+  },
+});
+
+export const earlyFuseOp = def;
+
+/**
+ * Concatenate parts (scalars, tensors, lists) into one float32 vector column of width Σ part widths,
+ * known at plan time. Each part may be normalized per row ('l2', 'minmax', 'standardize') and
+ * weighted. A null part is a row error, or zeros with `missing: 'zeros'` (pair with maskMissing).
+ *
+ * @example ds.map(earlyFuse({ parts: [{ column: 'img', dtype: IMG_EMB, normalize: 'l2' }, { column: 'rms', dtype: dt.float64() }], output: 'x' }))
+ */
+export function earlyFuse<const P extends readonly FusePart[], O extends string>(
+  p: EarlyFuseParams & { readonly parts: P; readonly output: O },
+): OpCall<{ readonly [E in P[number] as E['column']]: E['dtype'] }, { readonly [K in O]: FixedShapeTensor<Float32, [number]> }> {
+  return def.call(p) as never;
+}
