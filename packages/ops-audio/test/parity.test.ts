@@ -40,7 +40,7 @@ function frameSums(data: Float32Array, F: number, T: number): number[] {
 }
 
 /** Compares our [1, F, T] output with a golden; kind 'rel' for power, 'abs' for dB and MFCC. */
-function check(label: string, g: FrameGolden, out: { data: Float32Array; shape: number[] }, kind: 'rel' | 'abs' | 'db', tol: number): void {
+function check(label: string, g: FrameGolden, out: { data: Float32Array; shape: readonly number[] }, kind: 'rel' | 'abs' | 'db', tol: number): void {
   const [C, F, T] = out.shape as [number, number, number];
   assert.equal(C, 1);
   assert.deepEqual([F, T], g.shape, `${label}: shape`);

@@ -192,9 +192,9 @@ export function encodeWav(data: Float32Array | Float64Array, channels: number, s
     v.setUint16(36, 22, true);
     v.setUint16(38, bits, true);
     v.setUint32(40, 0, true);
+    // Sub-format GUID: the format code, then the standard 14-byte tail.
     v.setUint16(44, code, true);
-    v.setUint16(46, 0, true);
-    b.set(GUID_TAIL, 48);
+    b.set(GUID_TAIL, 46);
   }
   const d = 12 + 8 + fmtSize;
   put(d, 'data'); v.setUint32(d + 4, dataBytes, true);
