@@ -161,7 +161,9 @@ export class BatchLoader<T> implements AsyncIterable<T> {
     const arrowSchema = plan.output === 'arrow' && !this.opts.collate ? arrowSchemaOf(plan) : undefined;
     for (let epoch = from.epoch; epoch < plan.endEpoch; epoch++) {
       const skip = epoch === from.epoch ? from.batch : 0;
-      const up = { ...this.opts.upstream, ...(this.opts.signal ? { signal: this.opts.upstream?.signal ? AbortSignal.any([this.opts.upstream.signal, this.opts.signal]) : this.opts.signal } : {}) };
+      // The buffer shuffle and source order read the row sequence, so upstream batches must come
+      // back in order; the full shuffle only reads row ids and takes them in any order.
+      const up = { ...this.opts.upstream, ...(plan.config.shuffle !== 'full' ? { ordered: true } : {}), ...(this.opts.signal ? { signal: this.opts.upstream?.signal ? AbortSignal.any([this.opts.upstream.signal, this.opts.signal]) : this.opts.signal } : {}) };
       const chunks = this.source.chunks(up, (r) => { this.upstreamReport = r; });
       let index = 0, skippedRows = 0, sum = 0;
       let held: RowRef[] | undefined;
