@@ -22,6 +22,8 @@ import { toArrowSchema } from '../types/arrow-types.ts';
 import { writeIpc } from '../io/arrow-ipc.ts';
 import { writeParquetFile } from '../io/parquet.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import type { BatchOf, BatchOptions } from '../loader/batch-options.ts';
+import { BatchLoader, createBatchLoader } from '../loader/batch-loader.ts';
 
 /**
  * Options of a run. Parallelism (see ParallelOptions): `workers` (default 'auto': the machine's cores
@@ -300,7 +302,14 @@ export class Dataset<S extends Schema> {
     return report!;
   }
 
-
+  /**
+   * Training batches: shuffle, length bucketing, dynamic padding with masks, prefetch and a
+   * resumable `state()` (see loader/batch-loader.ts and docs/training-batches.md).
+   * @example for await (const b of ds.batches({ batchSize: 32, shuffle: 'full', seed: 1 })) step(b.columns);
+   */
+  batches<const O extends BatchOptions<S>>(opts: O): BatchLoader<BatchOf<S, O>> {
+    return createBatchLoader<S, BatchOf<S, O>>(this, opts);
+  }
 }
 
 function execOptions(o: ComputeOptions) {
