@@ -171,20 +171,7 @@ export class InProcessExecutor {
     const stats = this.report.node(n.id, n.call.op);
     let input: AsyncIterable<Chunk> | Iterable<Chunk> = this.node(n.input);
     let globalStats: unknown = undefined;
-    if (def.spec.stats) {
-      // A global op sees all of its input twice: once to accumulate statistics, once to apply.
-      const chunks: Chunk[] = [];
-      const g = def.spec.stats;
-      let acc = g.init(params);
-      const t0 = performance.now();
-      for await (const c of input) {
-        chunks.push(c);
-        acc = g.update(acc, kernelInput(c), params);
-      }
-      globalStats = g.finalize(acc, params);
-      stats.timeMs += performance.now() - t0;
-      input = chunks;
-    }
+    if (def.spec.stats) ({ stats: globalStats, input } = await this.statisticsStage(n, def, input));
     for await (const c of input) {
       this.checkAbort();
       const t0 = performance.now();
@@ -196,6 +183,39 @@ export class InProcessExecutor {
       this.failures(r.failures);
       if (r.chunk.length > 0) yield r.chunk;
     }
+  }
+
+  /**
+   * The statistics stage of a global op: folds the op's whole input into its statistics, and
+   * returns them with the input for the row-local stage — the same chunks kept in memory ('cache',
+   * the default) or, when the planner chose 'recompute' (split-global-op), `input` itself, not
+   * started yet, after a separate streaming run of the input computed the statistics.
+   */
+  protected async statisticsStage(n: MapNode, def: AnyOpDef, input: AsyncIterable<Chunk>): Promise<{ stats: unknown; input: AsyncIterable<Chunk> | Iterable<Chunk> }> {
+    const g = def.spec.stats!;
+    const params = n.call.params;
+    let acc = g.init(params);
+    const t0 = performance.now();
+    let rest: AsyncIterable<Chunk> | Iterable<Chunk> = input;
+    if (n.globalStats?.mode === 'recompute') {
+      // Its own executor and report: rows and bad rows are counted once, by the pass that yields.
+      const pass = new InProcessExecutor(this.opts);
+      for await (const c of pass.run(n.input)) {
+        this.checkAbort();
+        acc = g.update(acc, kernelInput(c), params);
+      }
+    } else {
+      const chunks: Chunk[] = [];
+      for await (const c of input) {
+        this.checkAbort();
+        chunks.push(c);
+        acc = g.update(acc, kernelInput(c), params);
+      }
+      rest = chunks;
+    }
+    const stats = g.finalize(acc, params);
+    this.report.node(n.id, n.call.op).timeMs += performance.now() - t0;
+    return { stats, input: rest };
   }
 
   private async *filter(n: FilterNode): AsyncGenerator<Chunk> {

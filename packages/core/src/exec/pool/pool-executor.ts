@@ -5,7 +5,6 @@
 import type { PlanNode, RowFailure } from '../../plan/logical-plan.ts';
 import { expandProject } from '../../plan/logical-plan.ts';
 import type { Chunk } from '../chunk.ts';
-import { kernelInput } from '../apply-op.ts';
 import { InProcessExecutor } from '../executor.ts';
 import type { ExecOptions } from '../executor.ts';
 import { resolveOp } from '../../ops/registry.ts';
@@ -136,18 +135,10 @@ export class StageExecutor extends InProcessExecutor {
       // A global op's statistics need the whole input: this is the barrier.
       const head = s.nodes[0] as Extract<PlanNode, { kind: 'map' }>;
       const def = await resolveOp(head.call.op, head.call.module);
-      const g = def.spec.stats!;
-      const chunks: Chunk[] = [];
-      let acc = g.init(head.call.params);
-      const t0 = performance.now();
-      for await (const c of input) {
-        this.checkAbort();
-        chunks.push(c);
-        acc = g.update(acc, kernelInput(c), head.call.params);
-      }
-      globalStats = g.finalize(acc, head.call.params);
-      this.report.node(head.id, head.call.op).timeMs += performance.now() - t0;
-      input = drain(chunks);
+      // Cached input or a second run of it, as the planner chose (split-global-op).
+      const r = await this.statisticsStage(head, def, input);
+      globalStats = r.stats;
+      input = Array.isArray(r.input) ? drain(r.input) : (r.input as AsyncIterable<Chunk>);
     }
     const steps = this.steps(s, globalStats);
     if (!s.onWorkers || this.pool.workers === 0) yield* this.inline(s, steps, input);
