@@ -1,7 +1,7 @@
 // Test helpers: generated images (the same integer formula as fixtures/make-golden.py), digests,
 // and running an op chain on images in-process.
 import { createHash } from 'node:crypto';
-import { columnValues, fromRows, type Tensor } from '@modaflow/core';
+import { columnValues, dt, fromRows, type Tensor } from '@modaflow/core';
 import { IMAGE_U8 } from '../src/index.ts';
 import type { Img } from '../src/util/image.ts';
 
@@ -17,12 +17,12 @@ export function sha(a: ArrayBufferView): string {
   return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 32);
 }
 
-export const toTensorValue = (img: Img): Tensor => ({ data: img.data, shape: [img.height, img.width, img.channels] });
+export const toTensorValue = (img: Img): Tensor<Uint8Array> => ({ data: img.data, shape: [img.height, img.width, img.channels] });
 export const fromTensorValue = (t: Tensor): Img => ({ data: t.data as Uint8Array, height: t.shape[0]!, width: t.shape[1]!, channels: t.shape[2]! });
 
 /** A dataset with one uint8 HWC column `image` (and an `id`). */
 export function imageRows(imgs: readonly (Img | null)[]) {
-  return fromRows(imgs.map((im, i) => ({ id: i, image: im ? toTensorValue(im) : null })), { id: { kind: 'int32' } as const, image: IMAGE_U8 });
+  return fromRows(imgs.map((im, i) => ({ id: i, image: im ? toTensorValue(im) : null })), { id: dt.int32(), image: IMAGE_U8 });
 }
 
 /** All values of a column of a computed table. */

@@ -57,8 +57,14 @@ export async function checkedSharp(bytes: Uint8Array, o: Pick<DecodeOptions, 'ma
 export async function decodeBytes(bytes: Uint8Array, o: DecodeOptions, what: string): Promise<Img> {
   let result;
   try {
-    const s = await checkedSharp(bytes, o);
-    // libvips converts CMYK (and embedded-profile) inputs to sRGB; 16-bit samples become 8-bit.
+    let s = await checkedSharp(bytes, o);
+    // sharp hands out sRGB by default (gray expanded to three equal bands, CMYK and embedded
+    // profiles converted); 'keep' asks for the header to leave gray images gray.
+    if (o.mode === 'keep') {
+      const m = await s.metadata();
+      s = await checkedSharp(bytes, o);
+      if (m.space === 'b-w' || m.space === 'grey16') s = s.toColourspace('b-w');
+    }
     result = await s.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw decodeError(e, what);
