@@ -2,11 +2,14 @@
 // threads import the module that defines an op; importing a test file would run its tests again.
 import { existsSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import { defineOp, dt } from '../../src/index.ts';
-import type { Float64, Utf8 } from '../../src/index.ts';
+// Imported from the modules themselves (not the index) so a worker starts faster: every worker and
+// every replacement of a killed worker imports this module.
+import { defineOp } from '../../src/ops/define-op.ts';
+import { dt } from '../../src/types/dtype.ts';
+import type { Float64, Utf8 } from '../../src/types/dtype.ts';
 
 const affineDef = defineOp<{ column: string; output: string; a: number; b: number }>({
-  name: 'test.affine',
+  name: 'exectest.affine',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: (p) => ({ [p.output]: dt.float64() }),
@@ -25,7 +28,7 @@ export const affine = <C extends string, O extends string>(p: { column: C; outpu
   affineDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
 const keepModDef = defineOp<{ column: string; mod: number }>({
-  name: 'test.keep-mod',
+  name: 'exectest.keep-mod',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: () => ({}),
@@ -39,7 +42,7 @@ const keepModDef = defineOp<{ column: string; mod: number }>({
 export const keepMod = <C extends string>(p: { column: C; mod: number }) => keepModDef.call<{ [K in C]: Float64 }, {}>(p);
 
 const tagDef = defineOp<{ column: string; output: string; prefix: string }, { prefix: string }>({
-  name: 'test.tag',
+  name: 'exectest.tag',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: (p) => ({ [p.output]: dt.utf8() }),
@@ -55,7 +58,7 @@ export const tag = <C extends string, O extends string>(p: { column: C; output: 
   tagDef.call<{ [K in C]: Float64 }, { [K in O]: Utf8 }>(p);
 
 const noiseDef = defineOp<{ output: string }>({
-  name: 'test.noise',
+  name: 'exectest.noise',
   module: import.meta.url,
   inputs: () => ({}),
   outputs: (p) => ({ [p.output]: dt.float64() }),
@@ -69,7 +72,7 @@ const noiseDef = defineOp<{ output: string }>({
 export const noise = <O extends string>(p: { output: O }) => noiseDef.call<{}, { [K in O]: Float64 }>(p);
 
 const rejectDef = defineOp<{ column: string; mod: number }>({
-  name: 'test.reject',
+  name: 'exectest.reject',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: () => ({}),
@@ -83,7 +86,7 @@ const rejectDef = defineOp<{ column: string; mod: number }>({
 export const reject = <C extends string>(p: { column: C; mod: number }) => rejectDef.call<{ [K in C]: Float64 }, {}>(p);
 
 const throwDef = defineOp<{ column: string; above: number }>({
-  name: 'test.throw-batch',
+  name: 'exectest.throw-batch',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: () => ({}),
@@ -97,7 +100,7 @@ const throwDef = defineOp<{ column: string; above: number }>({
 export const throwBatch = <C extends string>(p: { column: C; above: number }) => throwDef.call<{ [K in C]: Float64 }, {}>(p);
 
 const centerDef = defineOp<{ column: string; output: string }, undefined, { mean: number }>({
-  name: 'test.center',
+  name: 'exectest.center',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: (p) => ({ [p.output]: dt.float64() }),
@@ -120,7 +123,7 @@ export const center = <C extends string, O extends string>(p: { column: C; outpu
   centerDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
 const spinDef = defineOp<{ column: string; output: string; iters: number }>({
-  name: 'test.spin',
+  name: 'exectest.spin',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: (p) => ({ [p.output]: dt.float64() }),
@@ -141,7 +144,7 @@ export const spin = <C extends string, O extends string>(p: { column: C; output:
   spinDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
 const dieDef = defineOp<{ column: string; marker?: string; code: number }>({
-  name: 'test.die',
+  name: 'exectest.die',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: () => ({}),
@@ -157,7 +160,7 @@ const dieDef = defineOp<{ column: string; marker?: string; code: number }>({
 export const die = <C extends string>(p: { column: C; marker?: string; code: number }) => dieDef.call<{ [K in C]: Float64 }, {}>(p);
 
 const whereDef = defineOp<{ output: string }>({
-  name: 'test.where',
+  name: 'exectest.where',
   module: import.meta.url,
   inputs: () => ({}),
   outputs: (p) => ({ [p.output]: dt.utf8() }),
@@ -167,3 +170,18 @@ const whereDef = defineOp<{ output: string }>({
 });
 /** Which thread ran the batch ('main' or 'worker-<id>'). */
 export const where = <O extends string>(p: { output: O }) => whereDef.call<{}, { [K in O]: Utf8 }>(p);
+
+const collectDef = defineOp<{ every: number }>({
+  name: 'exectest.collect',
+  module: import.meta.url,
+  inputs: () => ({}),
+  outputs: () => ({}),
+  kernel() {
+    // Memory tests expose gc process-wide; a worker then frees the buffers of earlier batches
+    // now rather than whenever its collector gets round to them.
+    (globalThis as { gc?: () => void }).gc?.();
+    return { columns: {} };
+  },
+});
+/** Runs a full garbage collection in the worker before passing the batch on (memory tests). */
+export const collect = () => collectDef.call<{}, {}>({ every: 1 });

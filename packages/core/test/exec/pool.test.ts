@@ -1,0 +1,347 @@
+// The stage executor on the worker pool: the law (in-process ≡ 1 worker ≡ N workers ≡ unordered,
+// for every batch size), sharding, zero-copy hand-off, backpressure, cancellation, faults and
+// progress. One file so every test reuses the same warm pools (worker start-up under tsx is slow).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as arrow from 'apache-arrow';
+import fc from 'fast-check';
+import { Subject } from 'rxjs';
+import { fromRows, fromArrow, fromSource, col, dt, chunkToRecordBatch, makeChunk, buildData, ModaflowError } from '../../src/index.ts';
+import type { Dataset, Schema, Source, SourceBatch, SourceReadOptions, Chunk, ErrorPolicy } from '../../src/index.ts';
+import { InProcessExecutor } from '../../src/exec/executor.ts';
+import { shutdownPools } from '../../src/exec/pool/pool.ts';
+import type { ProgressEvent } from '../../src/exec/pool/progress.ts';
+import { rowsOf, tempDir } from '../helpers.ts';
+import { affine, center, collect, die, keepMod, noise, reject, spin, tag, throwBatch, where } from './test-ops.ts';
+
+after(() => shutdownPools());
+
+// A full collection on demand (the test runner does not pass --expose-gc). The flag is process-wide,
+// so workers started after this line have gc() too (see the exectest.collect op).
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+type Row = Record<string, unknown>;
+const XS = { x: dt.float64() } as const;
+
+function tableRows(batches: arrow.RecordBatch[], schema: Schema | null): Row[] {
+  if (batches.length === 0) return [];
+  void schema;
+  return rowsOf(new arrow.Table(batches));
+}
+
+/** The reference: the plain in-process executor (no physical plan, no stages). */
+async function reference(ds: Dataset<Schema>, batchSize: number, onError: ErrorPolicy): Promise<{ rows: Row[]; rowsOut: number; failed: number }> {
+  const ex = new InProcessExecutor({ batchSize, onError, seed: 7, signal: new AbortController().signal });
+  const out: arrow.RecordBatch[] = [];
+  for await (const c of ex.run(ds.plan)) out.push(chunkToRecordBatch(c));
+  const r = ex.report.finish();
+  return { rows: tableRows(out, null), rowsOut: r.rowsOut, failed: r.failed };
+}
+
+const canon = (rows: Row[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))).sort();
+
+// One random pipeline step over a dataset with a float64 column x.
+type Step =
+  | { k: 'affine'; a: number; b: number }
+  | { k: 'keepMod'; mod: number }
+  | { k: 'filter'; above: number }
+  | { k: 'withColumn' }
+  | { k: 'tag' }
+  | { k: 'noise' }
+  | { k: 'reject'; mod: number }
+  | { k: 'center' };
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ k: fc.constant('affine' as const), a: fc.integer({ min: -3, max: 3 }), b: fc.integer({ min: -5, max: 5 }) }),
+  fc.record({ k: fc.constant('keepMod' as const), mod: fc.integer({ min: 2, max: 5 }) }),
+  fc.record({ k: fc.constant('filter' as const), above: fc.integer({ min: -40, max: 20 }) }),
+  fc.constant({ k: 'withColumn' as const }),
+  fc.constant({ k: 'tag' as const }),
+  fc.constant({ k: 'noise' as const }),
+  fc.record({ k: fc.constant('reject' as const), mod: fc.integer({ min: 3, max: 7 }) }),
+  fc.constant({ k: 'center' as const }),
+);
+
+function build(xs: (number | null)[], steps: Step[]): Dataset<Schema> {
+  let ds = fromRows(xs.map((x) => ({ x })), XS) as unknown as Dataset<Schema>;
+  for (const s of steps) {
+    switch (s.k) {
+      case 'affine': ds = ds.map(affine({ column: 'x', output: 'x', a: s.a, b: s.b })) as unknown as Dataset<Schema>; break;
+      case 'keepMod': ds = ds.map(keepMod({ column: 'x', mod: s.mod })) as unknown as Dataset<Schema>; break;
+      case 'filter': ds = ds.filter(col('x').gt(s.above) as never); break;
+      case 'withColumn': ds = ds.withColumn('z', col('x').add(1) as never) as unknown as Dataset<Schema>; break;
+      case 'tag': ds = ds.map(tag({ column: 'x', output: 't', prefix: 'p' })) as unknown as Dataset<Schema>; break;
+      case 'noise': ds = ds.map(noise({ output: 'n' })) as unknown as Dataset<Schema>; break;
+      case 'reject': ds = ds.map(reject({ column: 'x', mod: s.mod })) as unknown as Dataset<Schema>; break;
+      case 'center': ds = ds.map(center({ column: 'x', output: 'x' })) as unknown as Dataset<Schema>; break;
+    }
+  }
+  return ds;
+}
+
+async function runRows(ds: Dataset<Schema>, opts: Parameters<Dataset<Schema>['compute']>[0]): Promise<{ rows: Row[]; rowsOut: number; failed: number }> {
+  const t = await ds.compute({ seed: 7, ...opts });
+  return { rows: t.numRows ? rowsOf(t) : [], rowsOut: t.report.rowsOut, failed: t.report.failed };
+}
+
+test('law: in-process ≡ workers: 0 ≡ 1 worker ≡ 2 workers ≡ unordered (multiset), for every batch size', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.option(fc.integer({ min: -60, max: 60 }), { nil: null, freq: 8 }), { maxLength: 90 }),
+      fc.array(stepArb, { minLength: 1, maxLength: 5 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.constantFrom<ErrorPolicy>('skip', 'quarantine'),
+      async (xs, steps, batchSize, maxInFlightBatches, onError) => {
+        const ds = build(xs, steps);
+        const ref = await reference(ds, batchSize, onError);
+        for (const workers of [0, 1, 2]) {
+          const got = await runRows(ds, { batchSize, onError, workers, maxInFlightBatches });
+          assert.deepEqual(got, ref, `workers ${workers}`);
+        }
+        const un = await runRows(ds, { batchSize, onError, workers: 2, ordered: false, maxInFlightBatches });
+        assert.deepEqual(canon(un.rows), canon(ref.rows), 'unordered');
+        assert.equal(un.failed, ref.failed);
+      },
+    ),
+    { numRuns: 15 },
+  );
+});
+
+test('law: shards 0..n-1 together ≡ the whole run (as a multiset), on workers', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.option(fc.integer({ min: -60, max: 60 }), { nil: null, freq: 8 }), { maxLength: 60 }),
+      fc.array(stepArb.filter((s) => s.k !== 'center'), { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 25 }),
+      async (xs, steps, count, batchSize) => {
+        const ds = build(xs, steps);
+        const whole = await runRows(ds, { batchSize, onError: 'skip', workers: 0 });
+        const parts: Row[] = [];
+        let failed = 0;
+        for (let index = 0; index < count; index++) {
+          const r = await runRows(ds, { batchSize, onError: 'skip', workers: 2, shard: { index, count } });
+          parts.push(...r.rows);
+          failed += r.failed;
+        }
+        assert.deepEqual(canon(parts), canon(whole.rows));
+        assert.equal(failed, whole.failed);
+      },
+    ),
+    { numRuns: 12 },
+  );
+});
+
+test('explain() shows fused stages and barriers; explain({ analyze: true }) shows per-op rows and the bottleneck', async () => {
+  const ds = fromRows(Array.from({ length: 300 }, (_, i) => ({ x: i })), XS)
+    .map(affine({ column: 'x', output: 'y', a: 2, b: 0 }))
+    .filter(col('y').gt(10))
+    .map(tag({ column: 'y', output: 't', prefix: 'q' }))
+    .map(center({ column: 'y', output: 'c' }))
+    .map(spin({ column: 'c', output: 's', iters: 50 }))
+    .limit(200);
+  const text = ds.explain();
+  assert.match(text, /== Physical plan ==/);
+  assert.match(text, /Stage 1 \[workers, 3 steps fused\] ← fromRows/);
+  assert.match(text, /Stage 2 \[workers, 2 steps fused, after a statistics barrier\]/);
+  assert.match(ds.explain({ analyze: true }), /no run yet/);
+  const t = await ds.compute({ workers: 2, batchSize: 50 });
+  assert.equal(t.numRows, 200);
+  const a = ds.explain({ analyze: true });
+  assert.match(a, /analyzed: last run, 2 workers/);
+  assert.match(a, /Map exectest\.affine\(column='x', output='y', a=2, b=0\)  \[rows 300 → 300/);
+  assert.match(a, /Filter y > 10  \[rows 300 → 294/);
+  assert.equal((a.match(/← bottleneck/g) ?? []).length, 1);
+});
+
+test('fused stages run on worker threads; workers: 0 runs them on this thread', async () => {
+  const ds = fromRows(Array.from({ length: 64 }, (_, i) => ({ x: i })), XS).map(where({ output: 'w' }));
+  const pooled = rowsOf(await ds.compute({ workers: 2, batchSize: 8 })).map((r) => r['w']);
+  assert.ok(pooled.every((w) => typeof w === 'string' && w.startsWith('worker-')), String(pooled));
+  const inline = rowsOf(await ds.compute({ workers: 0, batchSize: 8 })).map((r) => r['w']);
+  assert.ok(inline.every((w) => w === 'main'));
+});
+
+test("workers: 'auto' stays in-process for a single batch and for expression-only plans", async () => {
+  const one = fromRows([{ x: 1 }, { x: 2 }], XS).map(where({ output: 'w' }));
+  const t1 = await one.compute();
+  assert.deepEqual(rowsOf(t1).map((r) => r['w']), ['main', 'main']);
+  const exprOnly = fromRows(Array.from({ length: 50 }, (_, i) => ({ x: i })), XS).filter(col('x').gt(3));
+  await exprOnly.compute({ batchSize: 5 });
+  assert.match(exprOnly.explain({ analyze: true }), /0 workers/);
+});
+
+/** A source that generates `batches` batches of `rows` float64 rows and records what it handed out. */
+class GenSource implements Source {
+  readonly name = 'generated';
+  readonly knownSchema = XS;
+  produced = 0;
+  keep: Chunk[] = [];
+  constructor(readonly batches: number, readonly rows: number, readonly retain = false) {}
+  describe(): string { return `${this.batches} × ${this.rows} rows`; }
+  async resolveSchema(): Promise<Schema> { return XS; }
+  async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
+    for (let b = 0; b < this.batches; b++) {
+      if (o.signal.aborted) return;
+      const x = new Float64Array(this.rows);
+      for (let i = 0; i < x.length; i++) x[i] = b * this.rows + i;
+      const ids = Float64Array.from(x);
+      const c = makeChunk(XS, { x: buildData(dt.float64(), x) }, ids);
+      if (this.retain) this.keep.push(c);
+      this.produced++;
+      yield { chunk: c };
+    }
+  }
+}
+
+test('zero copy: with retries: 0 the sender buffers are detached after the hand-off, and results come back by transfer', async () => {
+  const src = new GenSource(4, 1000, true);
+  const ds = fromSource<typeof XS>(src).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }));
+  const events: ProgressEvent[] = [];
+  const t = await ds.compute({ workers: 2, retries: 0, progress: { next: (e) => events.push(e) } });
+  assert.equal(t.numRows, 4000);
+  assert.equal(t.getChild('y')!.get(3999), 4000);
+  for (const c of src.keep) {
+    assert.equal(c.columns['x']!.values.byteLength, 0, 'column buffer detached');
+    assert.equal(c.rowIds.byteLength, 0, 'row ids detached');
+  }
+  const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
+  assert.equal(done.length, 4);
+  for (const e of done) {
+    assert.equal(e.bytesCopied, 0);
+    // x and row ids out (16 KB), x, y and row ids back (24 KB).
+    assert.equal(e.bytesTransferred, 1000 * 8 * 5);
+  }
+});
+
+test('zero copy: the caller’s data (fromArrow) and retry copies are never detached', async () => {
+  const src = new GenSource(3, 500, true);
+  const ds = fromSource<typeof XS>(src).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }));
+  const events: ProgressEvent[] = [];
+  await ds.compute({ workers: 2, progress: { next: (e) => events.push(e) } }); // default retries keep the input
+  for (const c of src.keep) assert.equal(c.columns['x']!.values.byteLength, 4000);
+  const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
+  for (const e of done) assert.equal(e.bytesCopied, 500 * 8 * 2, 'the outbound hop copies x and row ids; the way back is transferred');
+  const table = arrow.tableFromArrays({ x: Float64Array.from({ length: 300 }, (_, i) => i) });
+  const t = await fromArrow<typeof XS>(table).map(affine({ column: 'x', output: 'y', a: 2, b: 0 })).compute({ workers: 2, retries: 0, batchSize: 100 });
+  assert.equal(t.getChild('y')!.get(299), 598);
+  assert.equal(table.getChild('x')!.data[0]!.values.byteLength, 300 * 8, "the caller's table is intact");
+});
+
+test('backpressure: a source 20× larger than the byte bound streams through with bounded batches in flight and flat memory', async () => {
+  // 1 MB batches, bound 2 MB in flight: the source is 40 batches = 20 × the bound.
+  const rows = 2 ** 17;
+  const src = new GenSource(40, rows);
+  const bound = 2 * rows * 8;
+  const ds = fromSource<typeof XS>(src).map(affine({ column: 'x', output: 'x', a: 1, b: 1 })).map(collect());
+  let maxAhead = 0, consumed = 0, peak = 0;
+  gc();
+  const base = process.memoryUsage().arrayBuffers;
+  for await (const b of ds.stream({ workers: 2, maxInFlightBytes: bound, maxInFlightBatches: 8, batchSize: rows })) {
+    consumed++;
+    maxAhead = Math.max(maxAhead, src.produced - consumed);
+    assert.equal(b.numRows, rows);
+    if (consumed % 4 === 0) {
+      gc(); // measure live buffers, not garbage the collector has not reached yet
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+    }
+  }
+  assert.equal(consumed, 40);
+  // The byte bound allows 2 batches in flight (plus the one being pulled).
+  assert.ok(maxAhead <= 3, `source ran ${maxAhead} batches ahead of the consumer`);
+  // Stated margins. The source allocates 80 MB on this thread (x and row ids, 40 × 2 MB); live
+  // buffers during the run stay under 24 MB (bound, batches being read and yielded, retry copies,
+  // and buffers a worker has not yet collected), and after the run within 8 MB of the start.
+  // Measured: 2–11 MB throughout, with no upward trend over 80 batches.
+  assert.ok(peak < 24 * 2 ** 20, `live array buffers grew by ${(peak / 2 ** 20).toFixed(1)} MB during the run`);
+  gc();
+  const afterRun = process.memoryUsage().arrayBuffers - base;
+  assert.ok(afterRun < 8 * 2 ** 20, `live array buffers grew by ${(afterRun / 2 ** 20).toFixed(1)} MB after the run`);
+});
+
+test('ordered: false yields every batch, in any order', async () => {
+  const ds = fromRows(Array.from({ length: 200 }, (_, i) => ({ x: i })), XS).map(spin({ column: 'x', output: 's', iters: 20 }));
+  const t = await ds.compute({ workers: 2, ordered: false, batchSize: 10 });
+  const xs = rowsOf(t).map((r) => r['x'] as number).sort((a, b) => a - b);
+  assert.deepEqual(xs, Array.from({ length: 200 }, (_, i) => i));
+});
+
+test('AbortSignal cancels a run promptly and the pool stays usable', async () => {
+  const src = new GenSource(400, 200);
+  const ds = fromSource<typeof XS>(src).map(spin({ column: 'x', output: 's', iters: 2000 }));
+  const ctrl = new AbortController();
+  const progress = new Subject<ProgressEvent>();
+  progress.subscribe((e) => { if (e.type === 'batch-done' && e.seq >= 1) ctrl.abort(); });
+  await assert.rejects(ds.compute({ workers: 1, batchSize: 200, signal: ctrl.signal, progress }), (e: unknown) => e instanceof ModaflowError && e.code === 'MF_ABORTED');
+  assert.ok(src.produced < 400, `the source kept reading: ${src.produced}`);
+  const again = await fromRows(Array.from({ length: 40 }, (_, i) => ({ x: i })), XS).map(affine({ column: 'x', output: 'y', a: 1, b: 0 })).compute({ workers: 1, batchSize: 10 });
+  assert.equal(again.numRows, 40);
+});
+
+test('an op that throws fails its batch under the error policy; ctx.rowError fails single rows', async () => {
+  const rows = Array.from({ length: 40 }, (_, i) => ({ x: i }));
+  const thrown = fromRows(rows, XS).map(throwBatch({ column: 'x', above: 25 }));
+  await assert.rejects(thrown.compute({ workers: 1, batchSize: 10 }), (e: unknown) => e instanceof ModaflowError && e.code === 'MF_OP_FAILED' && e.op === 'exectest.throw-batch');
+  const skipped = await thrown.compute({ workers: 1, batchSize: 10, onError: 'skip' });
+  assert.deepEqual(rowsOf(skipped).map((r) => r['x']), Array.from({ length: 20 }, (_, i) => i)); // batches 20-29 and 30-39 fail whole
+  assert.equal(skipped.report.skipped, 20);
+  const q = await fromRows(rows, XS).map(reject({ column: 'x', mod: 10 })).compute({ workers: 1, batchSize: 10, onError: 'quarantine' });
+  assert.equal(q.report.quarantined, 4); // 1, 11, 21, 31
+  assert.deepEqual(rowsOf(q.report.quarantine!).map((r) => r['source_row']), [1n, 11n, 21n, 31n]);
+});
+
+test('a worker that dies (process.exit in a kernel) is replaced and its batch retried', async () => {
+  const dir = tempDir();
+  const marker = join(dir, 'died');
+  const ds = fromRows(Array.from({ length: 30 }, (_, i) => ({ x: i })), XS).map(die({ column: 'x', marker, code: 7 }));
+  const retries: ProgressEvent[] = [];
+  const t = await ds.compute({ workers: 1, batchSize: 10, progress: { next: (e) => { if (e.type === 'batch-retry') retries.push(e); } } });
+  assert.equal(t.numRows, 30);
+  assert.ok(existsSync(marker));
+  assert.equal(retries.length, 1);
+  assert.match((retries[0] as { reason: string }).reason, /exited with code: 7/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a batch whose worker always dies is reported after bounded retries, never a hang', async () => {
+  const ds = fromRows(Array.from({ length: 6 }, (_, i) => ({ x: i })), XS).map(die({ column: 'x', code: 9 }));
+  const q = await ds.compute({ workers: 1, batchSize: 6, retries: 1, onError: 'quarantine' });
+  assert.equal(q.numRows, 0);
+  assert.equal(q.report.quarantined, 6);
+  assert.deepEqual(q.report.errorsByCode, { MF_WORKER: 6 });
+  const msgs = rowsOf(q.report.quarantine!).map((r) => r['message'] as string);
+  assert.ok(msgs.every((m) => /worker died .*exited with code: 9.*1 retry failed too/.test(m)), msgs[0]);
+});
+
+test('progress: an rxjs stream of run, stage and batch events with rows, bytes and per-op time', async () => {
+  const events = new Subject<ProgressEvent>();
+  const seen: ProgressEvent[] = [];
+  events.subscribe((e) => seen.push(e));
+  const ds = fromRows(Array.from({ length: 100 }, (_, i) => ({ x: i })), XS)
+    .map(affine({ column: 'x', output: 'y', a: 1, b: 0 }))
+    .filter(col('y').gt(49));
+  await ds.compute({ workers: 2, batchSize: 25, progress: events });
+  assert.deepEqual(seen.map((e) => e.type), ['run-start', 'stage-start', 'batch-done', 'batch-done', 'batch-done', 'batch-done', 'stage-done', 'run-done']);
+  const start = seen[0] as Extract<ProgressEvent, { type: 'run-start' }>;
+  assert.equal(start.totalRows, 100);
+  assert.equal(start.workers, 2);
+  const batches = seen.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
+  assert.deepEqual(batches.map((b) => [b.seq, b.rowsIn, b.rowsOut]), [[0, 25, 0], [1, 25, 0], [2, 25, 25], [3, 25, 25]]);
+  for (const b of batches) {
+    assert.deepEqual(b.ops.map((o) => o.name), ['exectest.affine', 'filter']);
+    assert.ok(b.workerMs >= 0 && b.roundTripMs >= b.workerMs - 1e-6 && b.queueWaitMs >= 0);
+  }
+});
+
+test('options are validated with a clear error', async () => {
+  const ds = fromRows([{ x: 1 }], XS).map(affine({ column: 'x', output: 'y', a: 1, b: 0 }));
+  await assert.rejects(ds.compute({ workers: -1 }), /workers must be an integer ≥ 0/);
+  await assert.rejects(ds.compute({ workers: 1, maxInFlightBatches: 0 }), /maxInFlightBatches must be an integer ≥ 1/);
+  await assert.rejects(ds.compute({ workers: 1, maxInFlightBytes: 0 }), /maxInFlightBytes must be positive/);
+});
