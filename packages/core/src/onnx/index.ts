@@ -15,3 +15,4 @@ export type { OnnxElemName, AttrValue } from './graph-builder.ts';
 export { encodeModel, decodeModel, decodeSignature, OnnxDataType, OnnxAttributeType } from './onnx-proto.ts';
 export { tinyImageEncoder, tinyTextEncoder, tinyAudioEncoder, resnet18Like, miniLmLike } from './synthetic-models.ts';
 export type { SyntheticModel } from './synthetic-models.ts';
+export { pickTensor, fixedSize, flattenRow, l2Normalize, maskedMean, assertAllFed, validateEncodeParams } from './pooling.ts';

@@ -1,2 +1,2 @@
-// Encode ops (ONNX) of this package; see the core onnx runner. Filled by the encode work.
-export {};
+// Encode ops (ONNX) of this package, on the shared core runner (@modaflow/core onnx).
+export { embedAudio, embedAudioDef, type EmbedAudioParams, type AudioInputDType } from './embed-audio.ts';

@@ -1,2 +1,2 @@
-// Encode ops (ONNX) of this package; see the core onnx runner. Filled by the encode work.
-export {};
+// Encode ops (ONNX) of this package, on the shared core runner (@modaflow/core onnx).
+export { embedText, embedTextDef, type EmbedTextParams, type TokenIdsDType } from './embed-text.ts';
