@@ -59,7 +59,7 @@ export class BertProcessing implements PostProcessor {
 
 /** Byte-level offset trimming: a token's leading/trailing spaces are not part of its offsets. */
 function trimOffsets(e: Encoding, tokens: readonly string[], addPrefixSpace: boolean): void {
-  if (!e.starts) return;
+  if (!e.starts || !e.ends) return;
   const space = BYTE_TO_CHAR[32]!;
   for (let i = 0; i < e.ids.length; i++) {
     const t = tokens[i] ?? '';

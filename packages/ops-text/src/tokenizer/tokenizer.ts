@@ -8,7 +8,7 @@ import { type PostProcessor, defaultProcess, postProcessorFromJson } from './pos
 import { type Decoder, decoderFromJson } from './decoder.ts';
 import { type Encoding, truncateEncoding } from './encoding.ts';
 import { utf8UnitLengths } from './byte-level.ts';
-import { charFlags, LETTER, NUMBER, WHITESPACE } from './unicode.ts';
+import { charFlags, LETTER, NUMBER, WHITESPACE, wellFormed } from './unicode.ts';
 import { TokenizerConfigError } from './errors.ts';
 
 export interface AddedToken {
@@ -122,14 +122,6 @@ function codePointIndex(s: string): Int32Array | null {
   return out;
 }
 
-/** Lone surrogates cannot be UTF-8 (HF never sees them): replace them as TextEncoder would. */
-function wellFormed(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdfff) return s.toWellFormed ? s.toWellFormed() : new TextDecoder().decode(new TextEncoder().encode(s));
-  }
-  return s;
-}
 
 export interface TokenizerParts {
   readonly normalizer: Normalizer | null;
@@ -205,64 +197,86 @@ export class Tokenizer {
   }
 
   /** Tokenize pieces of normalized text into ids (no offsets): the hot path. */
-  private modelIds(norm: string, ids: number[]): void {
-    if (this.bertFast) {
-      const pieces: Piece[] = [];
-      bertSplit(norm, 0, pieces);
-      for (const p of pieces) this.model.tokenize(p.text, ids);
-      return;
+  private modelIds(norm: string, ids: number[], cap: number, words: number[] | null): void {
+    let pieces: Piece[];
+    if (this.bertFast) { pieces = []; bertSplit(norm, 0, pieces); }
+    else pieces = this.preTokenizer ? this.preTokenizer.split([{ text: norm, start: 0, end: norm.length }]) : [{ text: norm, start: 0, end: norm.length }];
+    for (const p of pieces) {
+      if (ids.length >= cap) return;
+      this.model.tokenize(p.text, ids);
+      if (words) words.push(ids.length);
     }
-    const pieces = this.preTokenizer ? this.preTokenizer.split([{ text: norm, start: 0, end: norm.length }]) : [{ text: norm, start: 0, end: norm.length }];
-    for (const p of pieces) this.model.tokenize(p.text, ids);
   }
 
-  private normalizedIds(seg: string, ids: number[]): void {
+  private normalizedIds(seg: string, ids: number[], cap: number, words: number[] | null): void {
     const norm = this.normalizer ? this.normalizer.apply(seg) : seg;
     const sub = splitAdded(norm, this.normMatcher);
-    if (!sub) { this.modelIds(norm, ids); return; }
+    if (!sub) { this.modelIds(norm, ids, cap, words); return; }
     for (const s of sub) {
-      if (s.token) ids.push(s.token.id);
-      else this.modelIds(norm.slice(s.start, s.end), ids);
+      if (ids.length >= cap) return;
+      if (s.token) { ids.push(s.token.id); if (words) words.push(ids.length); }
+      else this.modelIds(norm.slice(s.start, s.end), ids, cap, words);
     }
   }
 
-  /** The model-level encoding of one sequence: no special tokens, no truncation. */
-  encodeSequence(text: string, typeId: number, withOffsets = false): Encoding {
+  /**
+   * The model-level encoding of one sequence: no special tokens, no truncation. With a `cap`, stop
+   * after the pre-tokenized word that brings the count to `cap` or more: HF does this when
+   * truncating to the right (found by probing the oracle), and it decides which side of a
+   * longest_first pair gets the odd token.
+   */
+  encodeSequence(text: string, typeId: number, withOffsets = false, cap = Infinity, capFrom: Direction = 'right'): Encoding {
     text = wellFormed(text);
-    if (withOffsets) return this.encodeSequenceWithOffsets(text, typeId);
+    if (withOffsets) return this.encodeSequenceWithOffsets(text, typeId, cap, capFrom);
     const ids: number[] = [];
+    const words = capFrom === 'left' && cap !== Infinity ? [0] : null;
+    const rcap = words ? Infinity : cap;
     const segs = splitAdded(text, this.rawMatcher);
-    if (!segs) this.normalizedIds(text, ids);
+    if (!segs) this.normalizedIds(text, ids, rcap, words);
     else for (const s of segs) {
-      if (s.token) ids.push(s.token.id);
-      else this.normalizedIds(text.slice(s.start, s.end), ids);
+      if (ids.length >= rcap) break;
+      if (s.token) { ids.push(s.token.id); if (words) words.push(ids.length); }
+      else this.normalizedIds(text.slice(s.start, s.end), ids, rcap, words);
     }
-    return { ids, typeIds: new Array(ids.length).fill(typeId), special: new Array(ids.length).fill(0) };
+    const e: Encoding = { ids, typeIds: new Array(ids.length).fill(typeId), special: new Array(ids.length).fill(0) };
+    if (words) capLeft(e, words, cap);
+    return e;
   }
 
-  private encodeSequenceWithOffsets(text: string, typeId: number): Encoding {
+  private encodeSequenceWithOffsets(text: string, typeId: number, cap0: number, capFrom: Direction): Encoding {
     const ids: number[] = [], starts: number[] = [], ends: number[] = [];
+    const words = capFrom === 'left' && cap0 !== Infinity ? [0] : null;
+    const cap = words ? Infinity : cap0;
     const segs = splitAdded(text, this.rawMatcher) ?? [{ start: 0, end: text.length, token: null }];
     for (const s of segs) {
-      if (s.token) { ids.push(s.token.id); starts.push(s.start); ends.push(s.end); continue; }
+      if (ids.length >= cap) break;
+      if (s.token) { ids.push(s.token.id); starts.push(s.start); ends.push(s.end); if (words) words.push(ids.length); continue; }
       const base = identityAligned(text.slice(s.start, s.end));
       const al = this.normalizer ? this.normalizer.applyAligned(base) : base;
       const norm = al.text;
       const sub = splitAdded(norm, this.normMatcher) ?? [{ start: 0, end: norm.length, token: null }];
       for (const t of sub) {
+        if (ids.length >= cap) break;
         if (t.token) {
           ids.push(t.token.id);
+          if (words) words.push(ids.length);
           starts.push(s.start + al.starts[t.start]!); ends.push(s.start + al.ends[t.end - 1]!);
           continue;
         }
         const piece0: Piece = { text: norm.slice(t.start, t.end), start: t.start, end: t.end };
         const pieces = this.preTokenizer ? this.preTokenizer.split([piece0]) : [piece0];
-        for (const p of pieces) this.pieceWithOffsets(p, al, s.start, ids, starts, ends);
+        for (const p of pieces) {
+          if (ids.length >= cap) break;
+          this.pieceWithOffsets(p, al, s.start, ids, starts, ends);
+          if (words) words.push(ids.length);
+        }
       }
     }
     const cp = codePointIndex(text);
     if (cp) for (let i = 0; i < starts.length; i++) { starts[i] = cp[starts[i]!]!; ends[i] = cp[ends[i]!]!; }
-    return { ids, typeIds: new Array(ids.length).fill(typeId), special: new Array(ids.length).fill(0), starts, ends };
+    const e: Encoding = { ids, typeIds: new Array(ids.length).fill(typeId), special: new Array(ids.length).fill(0), starts, ends };
+    if (words) capLeft(e, words, cap0);
+    return e;
   }
 
   private pieceWithOffsets(p: Piece, al: Aligned, base: number, ids: number[], starts: number[], ends: number[]): void {
@@ -301,8 +315,11 @@ export class Tokenizer {
   /** Encode one input (and its pair), with special tokens and truncation; no padding. */
   encode(text: string, pair: string | null = null, o: EncodeOptions = {}): Encoding {
     const withOffsets = o.offsets ?? false;
-    const a = this.encodeSequence(text, 0, withOffsets);
-    const b = pair === null ? null : this.encodeSequence(pair, 1, withOffsets);
+    const t = o.truncation;
+    const cap = t ? t.maxLength : Infinity;
+    const dir = t?.direction ?? 'right';
+    const a = this.encodeSequence(text, 0, withOffsets, cap, dir);
+    const b = pair === null ? null : this.encodeSequence(pair, 1, withOffsets, cap, dir);
     return this.postProcess(a, b, o);
   }
 
@@ -336,6 +353,15 @@ export class Tokenizer {
     }
     return this.decoder ? this.decoder.chain(tokens).join('') : tokens.join(' ');
   }
+}
+
+/** Keep the shortest run of whole words at the end that has at least `cap` tokens. */
+function capLeft(e: Encoding, words: number[], cap: number): void {
+  const total = e.ids.length;
+  if (total <= cap) return;
+  let keepFrom = 0;
+  for (let k = words.length - 1; k >= 0; k--) if (total - words[k]! >= cap) { keepFrom = words[k]!; break; }
+  truncateEncoding(e, total - keepFrom, 'left');
 }
 
 /** HF truncate_encodings: cut a (and b) so that together they fit maxLength. */

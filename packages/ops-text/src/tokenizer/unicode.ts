@@ -94,3 +94,17 @@ export function isPrintableAscii(s: string): boolean {
   }
   return true;
 }
+
+/** s with lone surrogates replaced by U+FFFD (what UTF-8 encoding does; HF never sees them). */
+export function wellFormed(s: string): string {
+  let out: string | null = null;
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { i++; continue; }
+    out = (out ?? '') + s.slice(last, i) + '\ufffd';
+    last = i + 1;
+  }
+  return out === null ? s : out + s.slice(last);
+}
