@@ -28,7 +28,7 @@ const img = (h: number, w: number): Tensor<Float32Array> => ({ data: new Float32
 const fixedSchema = { id: dt.int32(), pixels: dt.tensor(dt.float32(), [3, 6, 6]) };
 const images = Array.from({ length: 11 }, (_, i) => ({ id: i, pixels: img(6, 6) }));
 
-const call = (extra: Partial<onnx.InferParams> = {}) =>
+const call = (extra: Omit<Partial<onnx.InferParams>, 'inputs' | 'outputs'> = {}) =>
   onnx.infer({ model: IMG, inputs: { pixels: 'pixels' }, outputs: { emb: 'embedding' }, ...extra });
 
 async function embeddings(t: Awaited<ReturnType<ReturnType<typeof fromRows>['compute']>>): Promise<(Float32Array | null)[]> {
@@ -117,7 +117,7 @@ test('a model error on one row of a batch fails only that row (the batch is retr
 });
 
 test('a NaN model output (all-zero attention mask → 0/0) is a row error', async () => {
-  const rows = [{ ids: [1, 2], m: [1, 1] }, { ids: [3, 4], m: [0, 0] }];
+  const rows = [{ ids: [1n, 2n], m: [1n, 1n] }, { ids: [3n, 4n], m: [0n, 0n] }];
   const ds = fromRows(rows, { ids: dt.list(dt.int64()), m: dt.list(dt.int64()) })
     .map(onnx.infer({ model: TXT, inputs: { ids: 'input_ids', m: 'attention_mask' }, inputDtypes: { ids: dt.list(dt.int64()), m: dt.list(dt.int64()) }, outputs: { emb: 'sentence_embedding' } }));
   const t = await ds.compute({ onError: 'skip', workers: 0 });
