@@ -25,6 +25,7 @@ import { collateRows } from './collate.ts';
 import { batchArrowSchema, toRecordBatch } from './to-arrow.ts';
 import { toOrtTensors } from './to-ort.ts';
 import { prefetch } from './prefetch.ts';
+import { hashString, rowRng } from '../ops/random.ts';
 
 /** What the loader needs from a Dataset (kept structural so this module does not import it). */
 export interface ChunkSource<S extends Schema> {
@@ -163,7 +164,12 @@ export class BatchLoader<T> implements AsyncIterable<T> {
       const skip = epoch === from.epoch ? from.batch : 0;
       // The buffer shuffle and source order read the row sequence, so upstream batches must come
       // back in order; the full shuffle only reads row ids and takes them in any order.
-      const up = { ...this.opts.upstream, ...(plan.config.shuffle !== 'full' ? { ordered: true } : {}), ...(this.opts.signal ? { signal: this.opts.upstream?.signal ? AbortSignal.any([this.opts.upstream.signal, this.opts.signal]) : this.opts.signal } : {}) };
+      const up = {
+        ...this.opts.upstream,
+        ...(plan.config.shuffle !== 'full' ? { ordered: true } : {}),
+        ...(this.opts.reseedPerEpoch ? { seed: epochSeed(this.opts.upstream?.seed ?? 0, epoch) } : {}),
+        ...(this.opts.signal ? { signal: this.opts.upstream?.signal ? AbortSignal.any([this.opts.upstream.signal, this.opts.signal]) : this.opts.signal } : {}),
+      };
       const chunks = this.source.chunks(up, (r) => { this.upstreamReport = r; });
       let index = 0, skippedRows = 0, sum = 0;
       let held: RowRef[] | undefined;
@@ -230,6 +236,11 @@ export class BatchLoader<T> implements AsyncIterable<T> {
     }
     return { value: { ...info, columns } satisfies TypedBatch as T, rowIds, padding };
   }
+}
+
+/** The upstream op seed of an epoch under reseedPerEpoch. */
+export function epochSeed(seed: number, epoch: number): number {
+  return rowRng(seed, hashString('modaflow.loader.epoch-seed'), epoch).uint32();
 }
 
 function arrowSchemaOf(plan: LoaderPlan): arrow.Schema {

@@ -140,6 +140,11 @@ export interface BatchOptions<S extends Schema = Schema, T = unknown> {
   readonly collate?: CollateFn<S, T>;
   /** Options of the upstream run (its batch size, error policy, op seed, shard, workers). */
   readonly upstream?: ComputeOptions;
+  /**
+   * Give random upstream ops (augmentation) a new seed each epoch, derived from (upstream.seed,
+   * epoch), so every epoch sees other augmentations, reproducibly (default false: same every epoch).
+   */
+  readonly reseedPerEpoch?: boolean;
   /** Continue from a saved `loader.state()`. */
   readonly resume?: LoaderState;
   /** Cancels the loader (and the upstream run). */

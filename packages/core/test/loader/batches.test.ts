@@ -9,7 +9,7 @@ import * as arrow from 'apache-arrow';
 import { col, dt, fromRows, ModaflowError, writeBatchStream } from '../../src/index.ts';
 import type { LoaderState, TypedBatch } from '../../src/index.ts';
 import { tempDir } from '../helpers.ts';
-import { sqrt } from '../fixtures/test-ops.ts';
+import { noise, sqrt } from '../fixtures/test-ops.ts';
 import { audioOf, batchIds, imageOf, multimodal, tokenRows, tokensOf } from './loader-fixtures.ts';
 
 const N = 37;
@@ -295,6 +295,25 @@ test('one iteration at a time; an aborted signal stops the loader', async () => 
   const ctrl = new AbortController();
   const l2 = ds.batches({ batchSize: 2, signal: ctrl.signal, prefetch: 0 });
   await assert.rejects((async () => { for await (const b of l2) if (b.index === 1) ctrl.abort(); })(), (e: unknown) => e instanceof ModaflowError && e.code === 'MF_ABORTED');
+});
+
+test('reseedPerEpoch: augmentation differs between epochs, and a resumed loader reproduces it', async () => {
+  const ds = fromRows(Array.from({ length: 12 }, (_, i) => ({ x: i })), { x: dt.float64() }).map(noise({ column: 'x', output: 'y' }));
+  const opts = { batchSize: 4, shuffle: 'full', seed: 1, epochs: 2, reseedPerEpoch: true, upstream: { workers: 0, seed: 5 } } as const;
+  const byEpoch = async (o: object) => {
+    const out: Map<number, number>[] = [new Map(), new Map()];
+    for await (const b of ds.batches({ ...opts, ...o })) b.rowIds.forEach((id, s) => out[b.epoch]!.set(id, (b.columns.y.data as Float64Array)[s]!));
+    return out;
+  };
+  const [e0, e1] = await byEpoch({});
+  assert.equal(e0!.size, 12);
+  for (const [id, y] of e0!) assert.notEqual(e1!.get(id), y);
+  const [f0, f1] = await byEpoch({ reseedPerEpoch: false });
+  for (const [id, y] of f0!) assert.equal(f1!.get(id), y);
+  // Resume in the middle of epoch 1: its rows get epoch 1's augmentation again.
+  const state: LoaderState = { version: 1, epoch: 1, batch: 0, rows: 0, checksum: 0, config: { batchSize: 4, shuffle: 'full', bufferSize: 1024, seed: 1, dropLast: false, bucketBy: null } };
+  const [, r1] = await byEpoch({ resume: state });
+  assert.deepEqual([...r1!].sort(), [...e1!].sort());
 });
 
 async function batchesOf<T>(it: AsyncIterable<T>): Promise<T[]> {
