@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type Utf8 } from '@modaflow/core';
 import { convertChannels } from '../util/transforms.ts';
-import { IMAGE_U8, imageColumn, type ImageU8, type Img } from '../util/image.ts';
+import { IMAGE_U8, forExecutor, imageColumn, type ImageU8, type Img } from '../util/image.ts';
 import { DEFAULT_MAX_PIXELS, checkedSharp, decodeBytes, decodeError, forEachLimit, readBytes, type ColorMode, type FailOn } from '../util/decode.ts';
 import { resizeImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
 
@@ -67,7 +67,7 @@ export const decodeImageDef = defineOp<DecodeImageParams>({
         ctx.rowError(i, e as Error, { column });
       }
     });
-    return { columns: { [p.output ?? column]: imageColumn(out) } };
+    return { columns: { [p.output ?? column]: forExecutor(input, imageColumn(out), out) } };
   },
 });
 

@@ -1,9 +1,8 @@
 // image.normalize: per-channel (x - mean) / std on float32 tensors (torchvision Normalize), or the
 // inverse x * std + mean.
 import { defineOp, dt, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor } from '@modaflow/core';
-import { floatColumn, imageF32, mapRows, readTensors, type ImageF32, type Layout } from '../util/image.ts';
+import { floatColumn, forExecutor, imageF32, mapRows, readTensors, type ImageF32, type Layout } from '../util/image.ts';
 import { checkMeanStd, normalizeInPlace } from '../util/normalize.ts';
-import { buildData } from '@modaflow/core';
 
 export interface NormalizeParams {
   readonly column: string;
@@ -42,8 +41,9 @@ export const normalizeDef = defineOp<NormalizeParams>({
     });
     const name = p.output ?? p.column;
     const t = input.schema[p.column]!;
-    if (t.kind === 'varTensor') return { columns: { [name]: floatColumn(t as ImageF32, rows) } };
-    return { columns: { [name]: buildData(t, rows, name) } };
+    if (t.kind === 'varTensor') return { columns: { [name]: forExecutor(input, floatColumn(t as ImageF32, rows), rows) } };
+    // Fixed-shape rows are copied into one buffer by the executor either way.
+    return { columns: { [name]: rows } };
   },
 });
 

@@ -1,7 +1,7 @@
 // image.to-tensor: uint8 HWC image → float32 (scaled to [0, 1], as torchvision ToTensor) or uint8
 // tensor in CHW or HWC layout; optionally normalized in the same pass, optionally of a fixed shape.
-import { buildData, defineOp, dt, InvalidArgumentError, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor, type Uint8, type VariableShapeTensor } from '@modaflow/core';
-import { floatColumn, imageF32, readImages, mapRows, type ImageU8, type Layout } from '../util/image.ts';
+import { defineOp, dt, InvalidArgumentError, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor, type Uint8, type VariableShapeTensor } from '@modaflow/core';
+import { floatColumn, forExecutor, imageF32, readImages, mapRows, type ImageU8, type Layout } from '../util/image.ts';
 import { checkMeanStd, normalizeInPlace } from '../util/normalize.ts';
 
 export interface ToTensorParams {
@@ -67,8 +67,10 @@ export const toTensorDef = defineOp<ToTensorParams>({
     });
     const name = p.output ?? p.column;
     const t = outType(p);
-    if (t.kind === 'varTensor' && t.item.kind === 'float32') return { columns: { [name]: floatColumn(t as ReturnType<typeof imageF32>, rows as (Tensor<Float32Array> | null)[]) } };
-    return { columns: { [name]: buildData(t, rows, name) } };
+    if (t.kind === 'varTensor' && t.item.kind === 'float32') return { columns: { [name]: forExecutor(input, floatColumn(t as ReturnType<typeof imageF32>, rows as (Tensor<Float32Array> | null)[]), rows) } };
+    if (t.kind === 'varTensor') return { columns: { [name]: rows } };
+    // Fixed-shape rows are copied into one buffer by the executor either way.
+    return { columns: { [name]: rows } };
   },
 });
 
