@@ -22,9 +22,12 @@ function elementKind(t: DType): DType['kind'] {
   return t.kind;
 }
 
+/** Non-negative small integers as int64, written through 32-bit words (no BigInt per element). */
 function int64(a: ArrayLike<number>): BigInt64Array {
   const out = new BigInt64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]!);
+  const words = new Uint32Array(out.buffer);
+  const lo = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1; // little- or big-endian host
+  for (let i = 0; i < a.length; i++) words[2 * i + lo] = a[i]!;
   return out;
 }
 
