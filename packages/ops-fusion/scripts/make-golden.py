@@ -121,6 +121,63 @@ def zscore_cases():
     return {'x': nullable(x.tolist()), 'g': g.tolist(), 'tensor': t.tolist(), 'cases': cases}
 
 
+def interp_cases():
+    """numpy.interp of a 1 kHz-ish irregular stream (with duplicate times and NaN) at 30 Hz-ish times.
+
+    numpy works on float64 offsets from BASE: on raw ns it would round times to 256 ns."""
+    rng = np.random.default_rng(11)
+    sk = irregular(rng, 120, 1_000_000, BASE, dup_p=0.05)
+    tk = np.sort(rng.integers(int(sk[0]) - 5_000_000, int(sk[-1]) + 5_000_000, 40)).astype(np.int64)
+    tk[3] = sk[10]  # an exact sample time
+    tk[4] = sk[0]
+    tk.sort()
+    a = rng.normal(size=len(sk))
+    a[rng.random(len(sk)) < 0.08] = np.nan
+    vec = rng.normal(size=(len(sk), 3)).astype(np.float32)
+    ok = ~np.isnan(a)
+    # duplicates: numpy's search makes the last sample of a run of equal times the one used
+    xs = (sk - BASE).astype(np.float64)
+    xt = (tk - BASE).astype(np.float64)
+    lin = np.interp(xt, xs[ok], a[ok])
+    vlin = np.stack([np.interp(xt, xs, vec[:, j].astype(np.float64)) for j in range(3)], axis=1)
+    # previous / nearest through merge_asof (nearest: pandas breaks ties toward backward)
+    src = pd.DataFrame({'t': sk, 'a': a}).dropna()
+    tgt = pd.DataFrame({'t': tk})
+    prev = pd.merge_asof(tgt, src, on='t', direction='backward')['a']
+    near = pd.merge_asof(tgt, src, on='t', direction='nearest')['a']
+    return {
+        'source': {'t': [str(x) for x in sk], 'a': nullable(a.tolist()), 'vec': vec.tolist()},
+        'target': [str(x) for x in tk],
+        'linear': lin.tolist(), 'vecLinear': vlin.tolist(),
+        'previous': nullable(prev.astype(float).tolist()), 'nearest': nullable(near.astype(float).tolist()),
+    }
+
+
+def window_cases():
+    """pandas rolling('<Δ>ns', closed='both') on a time-sorted stream with ties and NaN, per group."""
+    rng = np.random.default_rng(5)
+    n = 150
+    t = irregular(rng, n, 700, BASE, dup_p=0.2)
+    x = rng.normal(size=n)
+    x[rng.random(n) < 0.1] = np.nan
+    g = rng.choice(['a', 'b'], n)
+    df = pd.DataFrame({'t': pd.to_datetime(t, unit='ns'), 'x': x, 'g': g})
+    out = {'t': [str(v) for v in t], 'x': nullable(x.tolist()), 'g': g.tolist(), 'window': 2000, 'cases': {}}
+    for by in [None, 'g']:
+        res = {}
+        # per group: roll each group's sub-frame (it keeps the original row index), then reassemble
+        parts = [df[df['g'] == k] for k in sorted(set(g))] if by else [df]
+        for agg in ['count', 'sum', 'mean', 'min', 'max']:
+            r = pd.concat([p.rolling('2000ns', on='t', closed='both')['x'].agg(agg) for p in parts]).reindex(df.index)
+            cnt = pd.concat([p.rolling('2000ns', on='t', closed='both')['x'].count() for p in parts]).reindex(df.index)
+            vals = r.astype(float).tolist()
+            if agg != 'count':
+                vals = [None if c == 0 or np.isnan(v) else v for v, c in zip(vals, cnt.tolist())]
+            res[agg] = vals
+        out['cases']['g' if by else 'all'] = res
+    return out
+
+
 def main():
     groups = []
     for inputs, cases in asof_cases():
@@ -133,6 +190,10 @@ def main():
     with open(os.path.join(OUT, 'zscore.json'), 'w') as f:
         json.dump({'pandas': pd.__version__, **z}, f, separators=(',', ':'))
     print('zscore cases', len(z['cases']))
+    with open(os.path.join(OUT, 'interp.json'), 'w') as f:
+        json.dump({'numpy': np.__version__, **interp_cases()}, f, separators=(',', ':'))
+    with open(os.path.join(OUT, 'window.json'), 'w') as f:
+        json.dump({'pandas': pd.__version__, **window_cases()}, f, separators=(',', ':'))
 
 
 if __name__ == '__main__':

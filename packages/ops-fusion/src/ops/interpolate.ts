@@ -1,0 +1,185 @@
+// fusion.interpolate: values of a source stream at a target stream's timestamps — linear (numpy.interp
+// semantics), previous sample, or nearest sample — for numeric and fixed-shape tensor columns.
+import * as arrow from 'apache-arrow';
+import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema, Simplify, TableOpCall } from '@modaflow/core';
+import { defineTableOp, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
+import { readKeys, orderBy } from '../util/keys.ts';
+import { isTimeKeyType, unitOf } from '../util/time-units.ts';
+import { NUMERIC_KINDS } from '../util/columns.ts';
+
+export type InterpolationMethod = 'linear' | 'previous' | 'nearest';
+
+export interface InterpolateParams {
+  /** Time key column of both streams (same dtype and unit). */
+  readonly on: string;
+  /** Source columns to interpolate (numeric scalars or fixed-shape tensors). */
+  readonly columns: readonly string[];
+  /** 'linear' (default), 'previous' (last sample at or before), 'nearest' (a tie takes the earlier). */
+  readonly method?: InterpolationMethod;
+  /** Target times outside the source's range: 'clamp' (numpy.interp: the end value; default) or 'null'. */
+  readonly outside?: 'clamp' | 'null';
+}
+
+const OP = 'fusion.interpolate';
+
+function outType(t: DType, method: InterpolationMethod): DType {
+  if (method !== 'linear') return t;
+  if (t.kind === 'tensor') return t;
+  return { kind: 'float64' };
+}
+
+function validate(p: InterpolateParams, inputs: readonly Schema[]): void {
+  const [l, r] = inputs as [Schema, Schema];
+  if (p.method !== undefined && !['linear', 'previous', 'nearest'].includes(p.method)) {
+    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `method must be linear, previous or nearest, got '${String(p.method)}'`, { op: OP, fix: "method: 'linear'" });
+  }
+  const lt = l[p.on], rt = r[p.on];
+  if (!lt || !rt) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `key '${p.on}' must be in both streams`, { op: OP, column: p.on, fix: 'name the time column of both streams' });
+  if (!isTimeKeyType(lt) || unitOf(lt) !== unitOf(rt) || (lt.kind === 'timestamp') !== (rt.kind === 'timestamp')) {
+    throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `key '${p.on}' is ${dtypeToString(lt)} on the target and ${dtypeToString(rt)} on the source`, {
+      op: OP, column: p.on, fix: 'convert one side with convertTimeUnit so both keys are timestamps of the same unit',
+    });
+  }
+  for (const c of p.columns) {
+    const t = r[c];
+    if (!t) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `source has no column '${c}'`, { op: OP, column: c, fix: `available: ${Object.keys(r).join(', ')}` });
+    if (c === p.on) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'the key cannot be interpolated', { op: OP, column: c, fix: 'list value columns only' });
+    if (c in l) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `column '${c}' exists in the target too`, { op: OP, column: c, fix: `rename it on one side first: source.rename({ ${c}: '${c}_src' })` });
+    const linear = (p.method ?? 'linear') === 'linear';
+    const ok = NUMERIC_KINDS.has(t.kind) || (t.kind === 'tensor' && (linear ? t.item.kind === 'float32' || t.item.kind === 'float64' : true));
+    if (!ok && (linear || t.kind === 'varTensor')) {
+      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `column '${c}' is ${dtypeToString(t)}; ${linear ? 'linear interpolation needs a number or a float tensor' : 'needs a fixed-size value'}`, {
+        op: OP, column: c, fix: linear ? "cast it, or use method: 'previous' / 'nearest'" : 'pad or resize it to a fixed-shape tensor',
+      });
+    }
+  }
+}
+
+function outputs(p: InterpolateParams, inputs: readonly Schema[]): Schema {
+  const [l, r] = inputs as [Schema, Schema];
+  const out: Record<string, DType> = { ...l };
+  for (const c of p.columns) out[c] = outType(r[c]!, p.method ?? 'linear');
+  return out;
+}
+
+/** Index of the last sample with key <= x in xs (sorted), or -1. */
+function upper(xs: Float64Array | BigInt64Array, x: number | bigint): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
+  const [l, r] = inputs as [Chunk, Chunk];
+  const method = p.method ?? 'linear';
+  const keys = readKeys([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!], OP, p.on, ['target', 'source']);
+  const tk = keys.arrays[0]!, sk = keys.arrays[1]!;
+  const { order } = orderBy(sk, null, 1);
+  const cols: Record<string, arrow.Data> = { ...l.columns };
+  const n = l.length;
+  for (const c of p.columns) {
+    const t = r.schema[c]!;
+    const d = r.columns[c]!;
+    // The samples of this column: source rows with a value, in time order.
+    const rows: number[] = [];
+    for (const i of order) {
+      if (!isValid(d, i)) continue;
+      if (t.kind !== 'tensor' && Number.isNaN(Number(getValue(t, d, i)))) continue;
+      rows.push(i);
+    }
+    const xs = (keys.big ? new BigInt64Array(rows.length) : new Float64Array(rows.length)) as Float64Array;
+    rows.forEach((i, k) => { xs[k] = sk[i]! as number; });
+    const size = t.kind === 'tensor' ? t.shape.reduce((a, b) => a * b, 1) : 1;
+    const src = t.kind === 'tensor' ? d.children[0]! : d;
+    const sv = src.values as Float64Array;
+    const at = t.kind === 'tensor'
+      ? (row: number, e: number) => Number(sv[src.offset + (d.offset + row) * size + e]!)
+      : (row: number) => Number(sv[d.offset + row]!);
+    const ot = outType(t, method);
+    if (method !== 'linear') {
+      const idx = new Int32Array(n).fill(-1);
+      for (let i = 0; i < n; i++) {
+        if (rows.length === 0) continue;
+        const x = tk[i]!;
+        let j = upper(xs, x);
+        if (method === 'nearest') {
+          if (j < 0) j = 0;
+          else if (j + 1 < rows.length && (xs[j + 1]! as number) - (x as number) < (x as number) - (xs[j]! as number)) j = j + 1;
+        }
+        if (j < 0) continue;
+        if (p.outside === 'null' && (x < xs[0]! || x > xs[xs.length - 1]!)) continue;
+        idx[i] = rows[j]!;
+      }
+      const vals = new Array(n);
+      for (let i = 0; i < n; i++) vals[i] = idx[i]! < 0 ? null : getValue(t, d, idx[i]!);
+      cols[c] = buildData(ot, vals);
+      continue;
+    }
+    const out = new Float64Array(n * size);
+    const valid = new Uint8Array(n);
+    const last = rows.length - 1;
+    for (let i = 0; i < n; i++) {
+      if (rows.length === 0) continue;
+      const x = tk[i]!;
+      const j = upper(xs, x);
+      if (p.outside === 'null' && (j < 0 || (j === last && x > xs[last]!))) continue;
+      valid[i] = 1;
+      for (let e = 0; e < size; e++) {
+        if (j < 0) out[i * size + e] = at(rows[0]!, e);
+        else if (j === last) out[i * size + e] = at(rows[last]!, e);
+        else {
+          // numpy.interp: slope over [xp[j], xp[j+1]], then slope·(x − xp[j]) + fp[j].
+          const x0 = Number(xs[j]!), x1 = Number(xs[j + 1]!);
+          const y0 = at(rows[j]!, e), y1 = at(rows[j + 1]!, e);
+          const slope = (y1 - y0) / (x1 - x0);
+          let y = slope * (Number(x) - x0) + y0;
+          if (Number.isNaN(y)) { y = slope * (Number(x) - x1) + y1; if (Number.isNaN(y) && y0 === y1) y = y0; }
+          out[i * size + e] = y;
+        }
+      }
+    }
+    const vals = new Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!valid[i]) vals[i] = null;
+      else if (t.kind === 'tensor') vals[i] = { data: out.subarray(i * size, (i + 1) * size), shape: [...t.shape] };
+      else vals[i] = out[i]!;
+    }
+    cols[c] = buildData(ot, vals);
+  }
+  return makeChunk(outputs(p, [l.schema, r.schema]), cols, l.rowIds);
+}
+
+export const interpolateOp = defineTableOp<InterpolateParams>({
+  name: OP,
+  module: import.meta.url,
+  description: 'values of a source stream at the target stream times (linear / previous / nearest)',
+  arity: 2,
+  validate,
+  outputs,
+  run: (inputs, p) => run(inputs, p),
+});
+
+type InterpOut<D, M> = M extends 'linear' ? (D extends FixedShapeTensor ? D : Float64) : D;
+
+/**
+ * Sample `source` at `target`'s timestamps: `linear` follows numpy.interp (clamped to the end
+ * values outside the source range unless `outside: 'null'`; the time axis is the offset from the
+ * earliest timestamp, exact up to 2^53 units), `previous` the last sample at or before, `nearest`
+ * the closest (a tie takes the earlier). Null/NaN source values are skipped per column.
+ *
+ * @example interpolate(cam, imu, { on: 't', columns: ['ax', 'ay', 'az'] })
+ */
+export function interpolate<
+  T extends Schema, S extends Schema, On extends keyof T & keyof S & string,
+  const C extends readonly (keyof S & string)[], M extends InterpolationMethod = 'linear',
+>(
+  target: Dataset<T>, source: Dataset<S>,
+  p: InterpolateParams & { readonly on: On; readonly columns: C; readonly method?: M },
+): Dataset<AsSchema<Simplify<T & { readonly [K in C[number]]: InterpOut<S[K], M> }>>> {
+  const call = interpolateOp.call(p) as TableOpCall<AsSchema<Simplify<T & { readonly [K in C[number]]: InterpOut<S[K], M> }>>>;
+  return target.apply(call, source as unknown as Dataset<Schema>);
+}
