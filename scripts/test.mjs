@@ -20,5 +20,7 @@ const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 selected.sort();
 const args = ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
+// Runs stay in-process unless a test asks for workers (workers: n): a pool per test file would
+// start tsx-loaded workers in every file, and ops that count calls in module state would miss them.
+const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '', MODAFLOW_WORKERS: process.env.MODAFLOW_WORKERS ?? '0' } });
 process.exit(r.status ?? 1);

@@ -185,3 +185,19 @@ const collectDef = defineOp<{ every: number }>({
 });
 /** Runs a full garbage collection in the worker before passing the batch on (memory tests). */
 export const collect = () => collectDef.call<{}, {}>({ every: 1 });
+
+const runningSumDef = defineOp<{ column: string; output: string }>({
+  name: 'exectest.running-sum',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  properties: { rowLocal: false },
+  kernel(input, p) {
+    const v = input.values(p.column) as (number | null)[];
+    let s = 0;
+    return { columns: { [p.output]: v.map((x) => (s += x ?? 0)) } };
+  },
+});
+/** Not row-local (a running sum within the batch): a stage barrier. */
+export const runningSum = <C extends string, O extends string>(p: { column: C; output: O }) =>
+  runningSumDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
