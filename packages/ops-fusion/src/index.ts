@@ -23,3 +23,5 @@ export { windowAgg, windowAggOp } from './ops/window-agg.ts';
 export type { WindowAggParams, WindowAggregate, WindowSchema } from './ops/window-agg.ts';
 export { convertTimeUnit, convertTimeUnitOp } from './ops/convert-time-unit.ts';
 export type { ConvertTimeUnitParams } from './ops/convert-time-unit.ts';
+export { qualityReport } from './quality/quality-report.ts';
+export type { QualityOptions, QualityReport, QualityRule, QualityFinding } from './quality/quality-report.ts';
