@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fromRows, dt, type Tensor } from '@modaflow/core';
+import { fromRows, dt } from '@modaflow/core';
 import { decodeAudio, dsp } from '../src/index.ts';
-import { column, runOp, tempDir, tone } from './helpers.ts';
+import { column, runOp, tempDir, tone, type T32 } from './helpers.ts';
 
 const dir = tempDir();
 const good = dsp.encodeWav(tone(1600, 16000, 440, 2), 2, 16000, 'pcm16');
@@ -45,7 +45,7 @@ test('good and bad files in one run: bad rows are quarantined with codes, good r
   const q = t.report.quarantine!;
   const msgs = q.getChild('message')!.toArray() as string[];
   assert.ok(msgs.every((m) => m.includes('fix:')), 'every reason names a fix');
-  const audio = column<Tensor>(t, 'audio');
+  const audio = column<T32>(t, 'audio');
   assert.deepEqual(audio.map((a) => a.shape), [[2, 1600], [1, 800], [1, 0]]);
   assert.deepEqual(column<number>(t, 'audio_sample_rate'), [16000, 8000, 8000]);
   assert.deepEqual(column<number>(t, 'audio_channels'), [2, 1, 1]);
@@ -57,7 +57,7 @@ test('good and bad files in one run: bad rows are quarantined with codes, good r
 
 test('mono, start and duration', async () => {
   const r = await runOp(decodeAudio({ column: 'p', output: 'a', mono: true, start: 0.01, duration: 0.02 }), { p: dt.utf8() }, { p: [join(dir, 'good.wav')] });
-  const a = r.out.a![0] as Tensor;
+  const a = r.out.a![0] as T32;
   assert.deepEqual(a.shape, [1, 320]);
   const full = dsp.decodeWav(good);
   for (let i = 0; i < 320; i++) assert.equal(a.data[i], Math.fround((full.data[160 + i]! + full.data[1600 + 160 + i]!) / 2));
@@ -66,9 +66,9 @@ test('mono, start and duration', async () => {
 test('null paths give null rows; bytes work as a source', async () => {
   const r = await runOp(decodeAudio({ column: 'p', output: 'a' }), { p: dt.utf8() }, { p: [null, join(dir, 'good.wav')] });
   assert.equal(r.out.a![0], null);
-  assert.deepEqual((r.out.a![1] as Tensor).shape, [2, 1600]);
+  assert.deepEqual((r.out.a![1] as T32).shape, [2, 1600]);
   const b = await runOp(decodeAudio({ column: 'b', output: 'a', source: 'bytes' }), { b: dt.binary() }, { b: [good, files['truncated.wav']] });
-  assert.deepEqual((b.out.a![0] as Tensor).shape, [2, 1600]);
+  assert.deepEqual((b.out.a![0] as T32).shape, [2, 1600]);
   assert.equal(b.failures.length, 1);
   assert.equal(b.failures[0]!.code, 'MF_AUDIO_TRUNCATED');
 });
@@ -88,7 +88,7 @@ test('an mp3 with ffmpeg absent is a row error that names the fix', async () => 
 test('mp3 and flac decode through ffmpeg when it is installed', { skip: FFMPEG ? false : 'no ffmpeg on PATH (the error path is tested above)' }, async () => {
   const r = await runOp(decodeAudio({ column: 'p', output: 'a' }), { p: dt.utf8() }, { p: [join(dir, 'tone.mp3'), join(dir, 'tone.flac'), join(dir, 'good.wav')] });
   assert.deepEqual(r.failures, []);
-  const mp3 = r.out.a![0] as Tensor, flac = r.out.a![1] as Tensor;
+  const mp3 = r.out.a![0] as T32, flac = r.out.a![1] as T32;
   assert.deepEqual(r.out.a_sample_rate, [44100, 22050, 16000]);
   assert.equal(mp3.shape[0], 2);
   assert.ok(Math.abs(mp3.shape[1]! - 22050) < 3000, `mp3 length ${mp3.shape[1]} (encoder delay/padding aside)`);
@@ -98,7 +98,7 @@ test('mp3 and flac decode through ffmpeg when it is installed', { skip: FFMPEG ?
   for (let i = 0; i < 200; i++) assert.ok(Math.abs(d[i]! - Math.sin((2 * Math.PI * 1000 * i) / 22050) / 8) < 1e-3, `flac sample ${i}`);
   // Forcing ffmpeg for WAV gives the native reader's result.
   const forced = await runOp(decodeAudio({ column: 'p', output: 'a', ffmpeg: 'always' }), { p: dt.utf8() }, { p: [join(dir, 'good.wav')] });
-  assert.deepEqual(Array.from((forced.out.a![0] as Tensor).data), Array.from(dsp.decodeWav(good).data));
+  assert.deepEqual(Array.from((forced.out.a![0] as T32).data), Array.from(dsp.decodeWav(good).data));
   // A corrupt mp3 fails in ffmpeg with a coded row error.
   writeFileSync(join(dir, 'bad.mp3'), new Uint8Array([0xff, 0xfb, 0x90, 0x64, 1, 2, 3]));
   const bad = await runOp(decodeAudio({ column: 'p', output: 'a' }), { p: dt.utf8() }, { p: [join(dir, 'bad.mp3')] });

@@ -36,4 +36,7 @@ export function column<T = unknown>(t: arrow.Table, name: string): T[] {
   return columnValues(s[name]!, t.getChild(name)!) as T[];
 }
 
-export const wave = (data: Float32Array, channels: number): Tensor => ({ data, shape: [channels, data.length / channels] });
+/** A float32 tensor value as the audio ops read and write them. */
+export type T32 = Tensor<Float32Array>;
+
+export const wave = (data: Float32Array, channels: number): T32 => ({ data, shape: [channels, data.length / channels] });

@@ -3,7 +3,8 @@
 // 99% of the amplitude sum) and spectral flatness, over frames of `frameSize` samples (a power of
 // two: meyda's FFT needs one) every `hopLength` samples, without padding. Output
 // [channels, features, frames] in the order of `features`; a clip shorter than a frame has zero
-// frames. meyda windows the spectrum with a Hann window; RMS and ZCR use the raw frame.
+// frames. meyda applies a Hann window to the frame before every descriptor, RMS included (the
+// RMS of a sine of amplitude A is A/√2·√(3/8)).
 import { createRequire } from 'node:module';
 import { defineOp } from '@modaflow/core';
 import { mapRows } from '../internal/map-rows.ts';
