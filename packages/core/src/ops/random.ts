@@ -59,3 +59,14 @@ export function rowRng(seed: number, key: number, rowId: number): Rng {
     bernoulli: (p) => float() < p,
   };
 }
+
+/**
+ * The first `uint32()` of `rowRng(seed, key, rowId)`, without building a generator: for hot loops
+ * that need one keyed draw per row (the loader's full shuffle keys every row of an epoch).
+ */
+export function rowUint32(seed: number, key: number, rowId: number): number {
+  const lo = rowId >>> 0;
+  const hi = Math.floor(rowId / 4294967296) >>> 0;
+  const base = fmix32(fmix32(fmix32((seed >>> 0) ^ 0x9e3779b9) ^ key) ^ lo) ^ fmix32(hi + 0x632be5ab);
+  return fmix32(base + Math.imul(1, 0x9e3779b9));
+}

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { LoaderState, ShuffleMode } from '../../src/index.ts';
 import { batchIds, tokenRows, tokensOf } from './loader-fixtures.ts';
 import { defineTableOp, takeChunk } from '../../src/index.ts';
+import { rowRng, rowUint32 } from '../../src/ops/random.ts';
 
 const shuffles: ShuffleMode[] = [false, 'buffer', 'full'];
 
@@ -136,6 +137,12 @@ test('each epoch reshuffles from (seed, epoch); another seed gives another order
     const both = (await batchIds(ds.batches({ batchSize: 8, shuffle, bufferSize: 16, seed: 1, epoch: 0, epochs: 2 }))).flat();
     assert.deepEqual(both, [...e0, ...e1]);
   }
+});
+
+test('rowUint32 (the full shuffle key) is the first draw of rowRng for the same key', () => {
+  fc.assert(fc.property(fc.integer(), fc.integer(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (seed, key, id) => {
+    assert.equal(rowUint32(seed, key, id), rowRng(seed, key, id).uint32());
+  }), { numRuns: 300 });
 });
 
 const reverseDef = defineTableOp<Record<string, never>>({
