@@ -1,11 +1,12 @@
 // image.decode: JPEG, PNG, WebP, GIF (first frame), AVIF, TIFF from a path or a binary column to a
 // uint8 HWC tensor; EXIF orientation applied, colour mode converted; bad files become row errors.
 import { availableParallelism } from 'node:os';
-import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type Utf8 } from '@modaflow/core';
+import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type OpDef, type Utf8 } from '@modaflow/core';
 import { convertChannels } from '../util/transforms.ts';
 import { IMAGE_U8, forExecutor, imageColumn, type ImageU8, type Img } from '../util/image.ts';
 import { DEFAULT_MAX_PIXELS, checkedSharp, decodeBytes, decodeError, forEachLimit, readBytes, type ColorMode, type FailOn } from '../util/decode.ts';
 import { resizeImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
+import type { ResizeParams } from './resize.ts';
 
 export interface DecodeImageParams {
   readonly column: string;
@@ -27,11 +28,17 @@ export interface DecodeImageParams {
    * downscales, not bit-identical.
    */
   readonly resize?: ResizeSpec & { readonly policy?: 'exact' | 'fast' };
+  /**
+   * Whether the planner may fold a following image.resize of this column into the decode, and
+   * under which quality policy: 'exact' (default; same pixels as the two steps, saves the
+   * full-size image column), 'fast' (shrink-on-load with libvips: not bit-identical), 'off'.
+   */
+  readonly shrink?: 'exact' | 'fast' | 'off';
 }
 
 const MODES = new Set(['RGB', 'L', 'RGBA', 'keep']);
 
-export const decodeImageDef = defineOp<DecodeImageParams>({
+export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImageParams>({
   name: 'image.decode',
   module: import.meta.url,
   description: 'decode images (path or bytes) to uint8 HWC tensors',
@@ -43,10 +50,23 @@ export const decodeImageDef = defineOp<DecodeImageParams>({
     if (p.from !== undefined && p.from !== 'path' && p.from !== 'bytes') bad(`from '${p.from}' is not 'path' or 'bytes'`, "use from: 'path' for a column of file paths, 'bytes' for a binary column");
     if (p.mode !== undefined && !MODES.has(p.mode)) bad(`mode '${p.mode}' is unknown`, 'use RGB, L, RGBA or keep');
     if (p.maxPixels !== undefined && !(Number.isInteger(p.maxPixels) && p.maxPixels > 0)) bad(`maxPixels ${p.maxPixels} is not a positive integer`, 'pass a pixel count such as 100_000_000');
+    if (p.shrink !== undefined && !['exact', 'fast', 'off'].includes(p.shrink)) bad(`shrink '${p.shrink}' is unknown`, "use 'exact', 'fast' or 'off'");
     if (p.resize) {
       validateResize(p.resize, 'image.decode');
       if (p.resize.policy !== undefined && p.resize.policy !== 'exact' && p.resize.policy !== 'fast') bad(`resize.policy '${p.resize.policy}' is unknown`, "use 'exact' or 'fast'");
     }
+  },
+  absorb(p, next): OpCall | null {
+    const policy = p.shrink ?? 'exact';
+    if (policy === 'off' || p.resize || next.op !== 'image.resize') return null;
+    const r = next.params as ResizeParams;
+    const out = p.output ?? p.column;
+    // The resize must consume decode's output and replace it; otherwise the full-size image is still needed.
+    if (r.column !== out || (r.output ?? r.column) !== out) return null;
+    // 'fast' decodes through libvips' resampler, which never skips antialiasing.
+    if (policy === 'fast' && r.antialias === false) return null;
+    const { column: _c, output: _o, ...spec } = r;
+    return decodeImageDef.call({ ...p, resize: { ...spec, ...(policy === 'fast' ? { engine: 'vips' as const } : {}), policy } });
   },
   async kernel(input, p, ctx) {
     const column = p.column;

@@ -1,0 +1,45 @@
+// The planner's fold-into-op rule with image.decode's absorb(): decode → resize becomes one decode
+// with the resize inside. 'exact' must not change a single pixel; 'fast' (shrink-on-load) keeps
+// shapes and stays close.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dt, fromRows, type Tensor } from '@modaflow/core';
+import { IMAGE_U8, decodeImage, resize, centerCrop } from '../src/index.ts';
+import { col } from './helpers.ts';
+
+const dir = join(new URL('.', import.meta.url).pathname, '..', '..', '..', 'examples', 'data', 'dataset', 'images');
+const paths = readdirSync(dir).sort().map((f) => ({ path: join(dir, f) }));
+const source = () => fromRows(paths, { path: dt.utf8() });
+const W0 = { workers: 0 } as const;
+
+test("decode → resize folds into one decode; policy 'exact' gives identical pixels", async () => {
+  const ds = source().map(decodeImage({ column: 'path', output: 'image' })).map(resize({ column: 'image', size: 256 })).map(centerCrop({ column: 'image', size: 224 }));
+  const plan = ds.explain();
+  assert.match(plan, /image\.decode absorbed image\.resize/);
+  const optimized = col<Tensor>(await ds.compute(W0), 'image', IMAGE_U8);
+  const plain = col<Tensor>(await ds.compute({ ...W0, optimizer: false }), 'image', IMAGE_U8);
+  assert.equal(optimized.length, paths.length);
+  optimized.forEach((t, i) => { assert.deepEqual(t.shape, plain[i]!.shape); assert.deepEqual(t.data, plain[i]!.data, paths[i]!.path); });
+});
+
+test("policy 'fast' (shrink-on-load) keeps every shape and stays within a few levels", async () => {
+  const mk = (shrink: 'fast' | 'off') => source().map(decodeImage({ column: 'path', output: 'image', shrink })).map(resize({ column: 'image', size: 128 }));
+  assert.match(mk('fast').explain(), /absorbed/);
+  assert.doesNotMatch(mk('off').explain(), /absorbed/);
+  const fast = col<Tensor>(await mk('fast').compute(W0), 'image', IMAGE_U8);
+  const ref = col<Tensor>(await mk('off').compute(W0), 'image', IMAGE_U8);
+  let sum = 0, n = 0;
+  fast.forEach((t, i) => {
+    assert.deepEqual(t.shape, ref[i]!.shape);
+    for (let j = 0; j < t.data.length; j++) sum += Math.abs((t.data[j] as number) - (ref[i]!.data[j] as number));
+    n += t.data.length;
+  });
+  assert.ok(sum / n < 2, `mean abs diff ${(sum / n).toFixed(3)} levels`);
+});
+
+test('a resize into another column is not absorbed (the full-size image is still wanted)', () => {
+  const ds = source().map(decodeImage({ column: 'path', output: 'image' })).map(resize({ column: 'image', output: 'small', size: 64 }));
+  assert.doesNotMatch(ds.explain(), /absorbed/);
+});
