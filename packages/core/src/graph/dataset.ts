@@ -22,6 +22,8 @@ import { toArrowSchema } from '../types/arrow-types.ts';
 import { writeIpc } from '../io/arrow-ipc.ts';
 import { writeParquetFile } from '../io/parquet.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { explainOptimizer, planForRun } from '../plan/optimizer.ts';
+import type { OptimizerSetting } from '../plan/optimizer.ts';
 import type { BatchOf, BatchOptions } from '../loader/batch-options.ts';
 import { BatchLoader, createBatchLoader } from '../loader/batch-loader.ts';
 
@@ -41,6 +43,8 @@ export interface ComputeOptions extends ParallelOptions {
   readonly signal?: AbortSignal;
   /** Process only rows whose source row id ≡ index (mod count). */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** The planner: on by default; `false` runs the plan as written; `{ disable: ['push-down-filter'] }` skips rules. */
+  readonly optimizer?: OptimizerSetting;
 }
 
 /** An Arrow table plus the run's report (rows in/out/filtered/skipped/quarantined). */
@@ -205,19 +209,20 @@ export class Dataset<S extends Schema> {
   }
 
   /** The plan as text. Does no I/O: schemas that need a file read are left out. */
-  explain(opts: { readonly analyze?: boolean } = {}): string {
+  explain(opts: { readonly analyze?: boolean; readonly optimizer?: OptimizerSetting; readonly onError?: ErrorPolicy } = {}): string {
     const schemas = new Map<PlanNode, Schema>();
     const s = knownSchema(this.plan);
     if (s) schemas.set(this.plan, s);
-    return `== Logical plan ==\n${displayPlan(this.plan, { schemas })}\n${this.explainPhysical(opts.analyze === true)}`;
+    const opt = explainOptimizer(this.plan, opts.optimizer, opts.onError);
+    return `== Logical plan ==\n${displayPlan(this.plan, { schemas })}\n${opt.text}\n${this.explainPhysical(opts.analyze === true, opt.plan)}`;
   }
 
   // Figures of the last run of this dataset, for explain({ analyze: true }).
   private lastRun: { physical: PhysicalPlan; stages: ReadonlyMap<number, StageStats>; report: RunReport; workers: number } | undefined;
 
   /** The fused stages; with `analyze`, the last run's per-op rows and time and the bottleneck stage. */
-  private explainPhysical(analyze: boolean): string {
-    if (!analyze) return `== Physical plan ==\n${displayPhysical(planPhysical(this.plan))}`;
+  private explainPhysical(analyze: boolean, plan: PlanNode = this.plan): string {
+    if (!analyze) return `== Physical plan ==\n${displayPhysical(planPhysical(plan))}`;
     const r = this.lastRun;
     if (!r) return '== Physical plan (analyze) ==\nno run yet: call compute(), run(), write() or stream() first, then explain({ analyze: true })';
     const nodes = new Map(r.report.nodes.map((n) => [n.id, n]));
@@ -227,9 +232,10 @@ export class Dataset<S extends Schema> {
 
   /** Run and stream chunks (internal form; used by sinks and the executor tests). */
   async *chunks(opts: ComputeOptions = {}, onReport?: (r: RunReport) => void): AsyncGenerator<Chunk> {
-    const ex = createExecutor(this.plan, execOptions(opts), opts);
+    const plan = await planForRun(this.plan, opts.optimizer, opts.onError);
+    const ex = createExecutor(plan, execOptions(opts), opts);
     try {
-      yield* ex.run(this.plan);
+      yield* ex.run(plan);
     } finally {
       const report = ex.report.finish();
       this.lastRun = { physical: ex.physical, stages: ex.stageStats, report, workers: ex.pool.workers };

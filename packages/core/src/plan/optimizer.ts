@@ -5,7 +5,8 @@ import type { Schema } from '../types/schema.ts';
 import { dtypeEquals, dtypeToString } from '../types/dtype.ts';
 import type { ErrorPolicy } from '../exec/report.ts';
 import type { PlanNode } from './logical-plan.ts';
-import { resolveSchemas } from './logical-plan.ts';
+import { knownSchema, resolveSchemas } from './logical-plan.ts';
+import { displayPlan } from './display.ts';
 import type { Rule, RuleContext } from './rule.ts';
 import { PlanSchemas } from './rule.ts';
 import { pushDownFilter } from './rules/push-down-filter.ts';
@@ -177,4 +178,23 @@ export function annotateNode(n: PlanNode): string | undefined {
 export function describeFirings(fired: readonly RuleFiring[]): string {
   if (fired.length === 0) return '(no rule changed the plan)';
   return fired.map((f) => `${f.rule} (pass ${f.pass})${f.notes.length ? `: ${f.notes.join('; ')}` : ''}`).join('\n');
+}
+
+/**
+ * The optimizer's part of explain(), without I/O: the optimized plan and the rules that fired
+ * (or why the optimized plan cannot be shown), and the optimized plan itself.
+ */
+export function explainOptimizer(root: PlanNode, setting: OptimizerSetting, onError: ErrorPolicy = 'fail'): { text: string; plan: PlanNode } {
+  if (setting === false) return { text: '== Optimized plan ==\n(optimizer: false — the logical plan runs as written)', plan: root };
+  if (knownSchema(root) === null) {
+    return {
+      text: '== Optimized plan ==\n(not shown: a source needs a file read to know its schema; pass `schema` to the source to see it here — the run optimizes it anyway)',
+      plan: root,
+    };
+  }
+  const r = optimize(root, new PlanSchemas(new Map()), { ...(typeof setting === 'object' ? setting : {}), onError });
+  return {
+    text: `== Optimized plan ==\n${displayPlan(r.plan, { annotate: annotateNode })}\n== Rules fired ==\n${describeFirings(r.fired)}`,
+    plan: r.plan,
+  };
 }

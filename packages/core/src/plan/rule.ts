@@ -99,6 +99,11 @@ export function isPureRowLocal(call: OpCall<Schema, Schema, string>): boolean {
   return p.rowLocal && p.deterministic && !p.sideEffects && !isGlobal(call);
 }
 
+/** A pure filtering op (rowLocal, deterministic, no side effects or stats): a filter step like an expression filter. */
+export function isFilteringOp(call: OpCall<Schema, Schema, string>): boolean {
+  return propsOf(call).filters && isPureRowLocal(call);
+}
+
 /** Columns a map node reads, writes and removes (writes include removes for dependency checks). */
 export function mapColumns(n: MapNode, ctx: RuleContext): { reads: Set<string>; writes: Set<string> } {
   const c = opColumns(n.call, ctx.schemaOf(n.input));

@@ -12,7 +12,7 @@ import { getOp } from '../../ops/registry.ts';
 export const pruneColumns: Rule = {
   name: 'prune-columns',
   precondition:
-    'a map whose outputs nobody reads is dropped only if it has no sideEffects, does not filter, removes no column, and ' +
+    'a map whose outputs nobody reads is dropped only if it writes some column, has no sideEffects, does not filter, removes no column, and ' +
     "the error policy is 'fail' (under skip/quarantine the rows it rejects would come back); ops are trusted to read only " +
     'the inputs they declare; zip, union and table-op inputs keep all their columns',
   rewrite(plan: PlanNode, ctx: RuleContext): RuleResult {
@@ -28,7 +28,9 @@ export const pruneColumns: Rule = {
       const p = propsOf(n.call);
       if (p.sideEffects || p.filters || (getOp(n.call.op)?.spec.removes?.(n.call.params) ?? []).length > 0) return false;
       const r = req.get(n) ?? new Set();
-      return ![...mapColumns(n, ctx).writes].some((k) => r.has(k));
+      const { writes } = mapColumns(n, ctx);
+      // An op that writes nothing and keeps every row exists for its checks (its row errors): keep it.
+      return writes.size > 0 && ![...writes].some((k) => r.has(k));
     };
     // A projection keeps at least one item: a batch without columns would lose its row count.
     const keptItems = (n: ProjectNode, r: ReadonlySet<string>) => {
@@ -51,8 +53,15 @@ export const pruneColumns: Rule = {
         }
         case 'filter': need(n.input, [...r, ...exprColumns(n.predicate)]); break;
         case 'project': {
-          for (const it of keptItems(n, r)) need(n.input, exprColumns(it.expr));
+          const kept = keptItems(n, r);
+          for (const it of kept) need(n.input, exprColumns(it.expr));
           need(n.input, []);
+          // With `rest`, an item named like an input column replaces it in place: that input
+          // column fixes the item's position, so it must still exist.
+          if (n.rest) {
+            const names = new Set(kept.map((it) => it.name));
+            for (const k of Object.keys(ctx.schemaOf(n.input))) if (!n.rest.exclude.includes(k) && names.has(n.rest.rename[k] ?? k)) need(n.input, [k]);
+          }
           break;
         }
         case 'limit': need(n.input, r); break;

@@ -6,7 +6,7 @@ import type { FilterNode, MapNode, PlanNode } from '../logical-plan.ts';
 import { nodeInputs, withInputs } from '../logical-plan.ts';
 import { nodeLabel } from '../display.ts';
 import type { Rule, RuleContext, RuleResult } from '../rule.ts';
-import { isPureRowLocal, mapColumns, propsOf, sharedNodes } from '../rule.ts';
+import { isFilteringOp, mapColumns, propsOf, sharedNodes } from '../rule.ts';
 
 type Step = FilterNode | MapNode;
 
@@ -45,7 +45,7 @@ export const reorderFilters: Rule = {
     const shared = sharedNodes(plan);
     const notes: string[] = [];
     const memo = new Map<PlanNode, PlanNode>();
-    const isStep = (n: PlanNode): n is Step => n.kind === 'filter' || (n.kind === 'map' && propsOf(n.call).filters && isPureRowLocal(n.call));
+    const isStep = (n: PlanNode): n is Step => n.kind === 'filter' || (n.kind === 'map' && isFilteringOp(n.call));
     const rank = (s: Step): number => {
       const observed = ctx.selectivity?.get(nodeLabel(s));
       const cost = s.kind === 'filter' ? EXPR_COST_PER_NODE * exprSize(s.predicate) : propsOf(s.call).costPerRow;
