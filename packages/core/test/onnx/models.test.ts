@@ -2,7 +2,7 @@
 // onnxruntime, and golden checks of the tiny synthetic models against a TypeScript reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx, ModaflowError } from '../../src/index.ts';
@@ -114,4 +114,20 @@ test('the ResNet-18- and MiniLM-shaped builders produce models onnxruntime runs 
   });
   assert.deepEqual(mo.last_hidden_state!.dims, [2, 3, 32]);
   assert.ok(Array.from(mo.last_hidden_state!.data as Float32Array).every(Number.isFinite));
+});
+
+// Golden from PyTorch (golden/make-torch-golden.py regenerates the same seeded weights and input):
+// onnxruntime output vs torch 1.13 CPU, |Δ| ≤ 1e-5 + 1e-4·|torch|.
+test('golden: tiny image encoder on onnxruntime equals PyTorch with the same weights', async () => {
+  const golden = JSON.parse(readFileSync(new URL('./golden/tiny-cnn-torch.json', import.meta.url), 'utf8')) as {
+    checksum_conv1_weight_sum: number; checksum_input_sum: number; embedding: number[][];
+  };
+  const m = onnx.tinyImageEncoder({ seed: 31, size: 8 });
+  const x = onnx.seededWeights(onnx.seededUniform(77), 2 * 3 * 8 * 8, 1);
+  // Same weights and input on both sides (the generators agree), else the comparison means nothing.
+  assert.ok(Math.abs(m.weights['conv1.weight']!.data.reduce((a, b) => a + b, 0) - golden.checksum_conv1_weight_sum) < 1e-9);
+  assert.ok(Math.abs(x.reduce((a, b) => a + b, 0) - golden.checksum_input_sum) < 1e-9);
+  const s = await ort.InferenceSession.create(m.bytes);
+  const out = (await s.run({ pixels: new ort.Tensor('float32', x, [2, 3, 8, 8]) })).embedding!.data as Float32Array;
+  golden.embedding.forEach((row, b) => assertClose(out.subarray(b * 16, (b + 1) * 16), row, 1e-5, 1e-4, `torch row ${b}`));
 });
