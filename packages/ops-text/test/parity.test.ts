@@ -13,6 +13,10 @@ import { BERT_VOCAB, GPT2_JSON, corpus, hfBert, hfGpt2 } from './helpers/oracle.
 
 const bertOurs = bertFromVocab(readFileSync(BERT_VOCAB, 'utf8'));
 const gpt2Ours = Tokenizer.fromJson(JSON.parse(readFileSync(GPT2_JSON, 'utf8')));
+// One oracle per tokenizer (loading GPT-2 takes a while); each test resets what it sets.
+const hfB = await hfBert();
+const hfG = hfGpt2();
+const fresh = (t: tk.Tokenizer) => async () => { t.disableTruncation(); t.disablePadding(); return t; };
 
 interface Got { ids: number[]; typeIds: number[]; mask: number[]; offsets?: number[][] }
 
@@ -47,8 +51,8 @@ const lines = corpus();
 const pairs: [string, string][] = lines.map((l, i) => [l, lines[(i * 7 + 3) % lines.length]!]);
 
 for (const [name, ours, make] of [
-  ['bert-base-uncased', bertOurs, () => hfBert()],
-  ['gpt2', gpt2Ours, async () => hfGpt2()],
+  ['bert-base-uncased', bertOurs, fresh(hfB)],
+  ['gpt2', gpt2Ours, fresh(hfG)],
 ] as const) {
   test(`${name}: single texts equal the HF oracle (ids, type ids, mask, offsets)`, async () => {
     const hf = await make();
@@ -127,8 +131,8 @@ const textArb = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 24 }).map((
 const anyTextArb = fc.string({ unit: 'grapheme', maxLength: 40 });
 
 for (const [name, ours, make] of [
-  ['bert-base-uncased', bertOurs, () => hfBert()],
-  ['gpt2', gpt2Ours, async () => hfGpt2()],
+  ['bert-base-uncased', bertOurs, fresh(hfB)],
+  ['gpt2', gpt2Ours, fresh(hfG)],
 ] as const) {
   test(`${name}: random texts and pairs equal the HF oracle (fast-check)`, async () => {
     const hf = await make();

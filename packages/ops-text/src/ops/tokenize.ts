@@ -8,7 +8,7 @@ import {
 import { loadTokenizer, type TokenizerSource } from '../tokenizer/load.ts';
 import type { Encoding } from '../tokenizer/encoding.ts';
 import { TruncationError, pad, type PaddingOptions, type Tokenizer, type TruncationStrategy } from '../tokenizer/tokenizer.ts';
-import { int32FixedListData, int32ListData, pairFixedListData, pairListData } from '../util/columns.ts';
+import { int32FixedListData, int32ListData, pairFixedListData, pairListData, rowPairs, rowViews, sameArrow } from '../util/columns.ts';
 
 export interface TokenizeParams extends TokenizerSource {
   /** The text column (utf8). */
@@ -130,11 +130,11 @@ export const tokenizeDef = defineOp<TokenizeParams, TokenizeState>({
       }
       : null;
     const padded = pad(present, padding);
-    return { columns: assemble(p, encs, padded, n) };
+    return { columns: assemble(p, encs, padded, n, sameArrow(input.data(p.column))) };
   },
 });
 
-function assemble(p: TokenizeParams, encs: (Encoding | null)[], padded: ReturnType<typeof pad>, n: number) {
+function assemble(p: TokenizeParams, encs: (Encoding | null)[], padded: ReturnType<typeof pad>, n: number, arrowOk: boolean) {
   const nm = names(p);
   const valid = encs.every((e) => e !== null) ? null : Uint8Array.from(encs, (e) => (e ? 1 : 0));
   const L = fixedLength(p);
@@ -152,6 +152,12 @@ function assemble(p: TokenizeParams, encs: (Encoding | null)[], padded: ReturnTy
     const at = offsets[i]!;
     ids.set(pe.ids, at); mask.set(pe.attentionMask, at); types.set(pe.typeIds, at);
     if (offs) for (let j = 0; j < pe.ids.length; j++) { offs[2 * (at + j)] = pe.starts![j]!; offs[2 * (at + j) + 1] = pe.ends![j]!; }
+  }
+  if (!arrowOk) {
+    return {
+      [nm.ids]: rowViews(offsets, ids, valid), [nm.mask]: rowViews(offsets, mask, valid), [nm.types]: rowViews(offsets, types, valid),
+      ...(offs ? { [nm.offsets]: rowPairs(offsets, offs, valid) } : {}),
+    };
   }
   const col = (v: Int32Array) => (L !== null ? int32FixedListData(L, v, valid) : int32ListData(offsets, v, valid));
   return {

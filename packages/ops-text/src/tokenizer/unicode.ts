@@ -65,11 +65,40 @@ function icuFlags(cp: number): number {
   return f;
 }
 
+// The BMP table is filled class by class with global regexes over one string of all BMP chars
+// (much faster at load than testing each char), then HF's exceptions are applied range by range.
 const bmp = new Uint8Array(0x10000);
-for (let cp = 0; cp < 0x10000; cp++) {
-  // Lone surrogates are classified as Cs by the regex; keep that (HF never sees them: Rust strings
-  // are valid UTF-8, and we replace lone surrogates when encoding).
-  bmp[cp] = cp >= 0xd800 && cp <= 0xdfff ? CONTROL : computeFlags(cp);
+{
+  const units = new Uint16Array(0x10000);
+  for (let cp = 0; cp < 0x10000; cp++) units[cp] = cp >= 0xd800 && cp <= 0xdfff ? 0x20 : cp;
+  let all = '';
+  for (let k = 0; k < 0x10000; k += 4096) all += String.fromCharCode(...units.subarray(k, k + 4096));
+  const mark = (re: RegExp, bit: number) => { for (const m of all.matchAll(re)) bmp[m.index] |= bit; };
+  mark(/\p{White_Space}/gu, WHITESPACE);
+  mark(/[\p{Cc}\p{Cf}\p{Co}]/gu, CONTROL);
+  mark(/\p{P}/gu, PUNCT);
+  mark(/\p{Mn}/gu, MARK);
+  mark(/\p{L}/gu, LETTER);
+  mark(/\p{N}/gu, NUMBER);
+  for (const cp of [9, 10, 13]) { bmp[cp] = (bmp[cp]! | WHITESPACE) & ~CONTROL; }
+  for (let cp = 0; cp < 128; cp++) {
+    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) bmp[cp] |= PUNCT;
+  }
+  for (let cp = 0; cp < 0x10000; cp++) {
+    if (bmp[cp]! & WHITESPACE) bmp[cp] &= ~PUNCT;
+    if (isCjk(cp)) bmp[cp] |= CJK;
+  }
+  // Lone surrogates: Cs (HF never sees them: Rust strings are valid UTF-8, and we replace them).
+  for (let cp = 0xd800; cp <= 0xdfff; cp++) bmp[cp] = CONTROL;
+  const fix = (bit: number, yes: readonly number[], no: readonly number[]) => {
+    for (let k = 0; k < yes.length; k += 2) for (let cp = yes[k]!; cp <= yes[k + 1]! && cp < 0x10000; cp++) bmp[cp] |= bit;
+    for (let k = 0; k < no.length; k += 2) for (let cp = no[k]!; cp <= no[k + 1]! && cp < 0x10000; cp++) bmp[cp] &= ~bit;
+  };
+  fix(CONTROL, T.HF_CONTROL, T.HF_NOT_CONTROL);
+  fix(PUNCT, T.HF_PUNCT, T.HF_NOT_PUNCT);
+  fix(WHITESPACE, T.HF_WHITESPACE, T.HF_NOT_WHITESPACE);
+  fix(LETTER, T.HF_LETTER, T.HF_NOT_LETTER);
+  fix(NUMBER, T.HF_NUMBER, T.HF_NOT_NUMBER);
 }
 const astral = new Map<number, number>();
 
