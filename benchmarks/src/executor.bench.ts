@@ -1,0 +1,130 @@
+// The executor: dispatch overhead per batch on the worker pool, CPU-bound throughput on 2 workers
+// against in-process, and the engine against a hand-written loop doing the same arithmetic. Ops
+// come from the executor test-ops module, which workers can import (a bench file cannot be: it
+// would run the benchmark again inside each worker).
+import { availableParallelism, loadavg } from 'node:os';
+import { fromSource, makeChunk, buildData, dt } from '@modaflow/core';
+import type { Float64, Source, SourceBatch, SourceReadOptions } from '@modaflow/core';
+import { shutdownPools } from '../../packages/core/src/exec/pool/pool.ts';
+import type { ProgressEvent } from '../../packages/core/src/exec/pool/progress.ts';
+import { affine, spin } from '../../packages/core/test/exec/test-ops.ts';
+import { compare, report, summarize } from './harness.ts';
+import type { Comparison } from './harness.ts';
+
+type XS = { x: Float64 };
+
+const results: Comparison[] = [];
+
+/** A source that builds fresh buffers for every batch (as CSV or fromRows do). */
+function freshSource(batches: number, rows: number): Source {
+  const schema = { x: dt.float64() };
+  return {
+    name: 'fresh', knownSchema: schema, rowCount: batches * rows, describe: () => `${batches} × ${rows}`,
+    resolveSchema: async () => schema,
+    async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
+      for (let b = 0; b < batches; b++) {
+        const x = new Float64Array(rows);
+        const ids = new Float64Array(rows);
+        for (let i = 0; i < rows; i++) { x[i] = (b * rows + i) * 0.001; ids[i] = b * rows + i; }
+        yield { chunk: makeChunk(schema, { x: buildData(dt.float64(), x) }, ids) };
+        if (o.signal.aborted) return;
+      }
+    },
+  };
+}
+const load0 = loadavg()[0]!;
+
+// 1. Dispatch overhead: a trivial op (x * 2 + 1) over many small batches. The pool pays encoding,
+// postMessage both ways, decoding and scheduling; in-process pays none of it. The difference per
+// batch is the dispatch overhead.
+{
+  const batches = 2000, batchSize = 64;
+  // Default options: retries: 2 keep the input for a retry, so the outbound hop copies it.
+  const ds = fromSource<XS>(freshSource(batches, batchSize)).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }));
+  let copied = 0, transferred = 0, hops = 0;
+  const progress = { next: (e: ProgressEvent) => { if (e.type === 'batch-done') { copied += e.bytesCopied; transferred += e.bytesTransferred; hops++; } } };
+  const r = await compare(`dispatch (default: outbound copy kept for retries): trivial op, ${batches} batches × ${batchSize} rows, 1 worker vs in-process`,
+    () => ds.compute({ workers: 1, batchSize, progress }),
+    () => ds.compute({ workers: 0, batchSize }),
+    { runs: 7 });
+  const perBatchUs = ((r.contender.median - r.baseline.median) / batches) * 1000;
+  // Wall time on a loaded machine is mostly waiting for a time slice; CPU time (all threads of
+  // the process) counts only the work dispatch adds: encode, postMessage both ways, decode.
+  const cpuPool: number[] = [], cpuInline: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    let c0 = process.cpuUsage();
+    await ds.compute({ workers: 1, batchSize });
+    let d = process.cpuUsage(c0);
+    cpuPool.push((d.user + d.system) / batches);
+    c0 = process.cpuUsage();
+    await ds.compute({ workers: 0, batchSize });
+    d = process.cpuUsage(c0);
+    cpuInline.push((d.user + d.system) / batches);
+  }
+  const cpuOverhead = summarize(cpuPool.map((p, i) => p - cpuInline[i]!));
+  results.push({ ...r, extra: {
+    dispatch_us_per_batch_median: perBatchUs,
+    dispatch_cpu_us_per_batch_median: cpuOverhead.median, dispatch_cpu_us_per_batch_min: cpuOverhead.min, dispatch_cpu_us_per_batch_max: cpuOverhead.max,
+    pool_us_per_batch: (r.contender.median / batches) * 1000,
+    inprocess_us_per_batch: (r.baseline.median / batches) * 1000,
+    bytes_copied_per_batch: copied / hops, bytes_transferred_per_batch: transferred / hops,
+  } });
+
+  // Zero copy both ways: a source that builds fresh buffers per batch (so the engine owns them)
+  // and retries: 0 (no copy kept for a retry): the outbound hop transfers too.
+  let c2 = 0, t2 = 0, h2 = 0;
+  const progress2 = { next: (e: ProgressEvent) => { if (e.type === 'batch-done') { c2 += e.bytesCopied; t2 += e.bytesTransferred; h2++; } } };
+  const fresh = fromSource<XS>(freshSource(batches, batchSize)).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }));
+  const r2 = await compare(`dispatch, zero copy both ways (retries: 0): trivial op, ${batches} batches × ${batchSize} rows, 1 worker vs in-process`,
+    () => fresh.compute({ workers: 1, batchSize, retries: 0, progress: progress2 }),
+    () => fresh.compute({ workers: 0, batchSize }),
+    { runs: 7 });
+  results.push({ ...r2, extra: {
+    dispatch_us_per_batch_median: ((r2.contender.median - r2.baseline.median) / batches) * 1000,
+    bytes_copied_per_batch: c2 / h2, bytes_transferred_per_batch: t2 / h2,
+  } });
+}
+
+// 2. Throughput of a CPU-bound op: 2 workers against in-process.
+{
+  const rows = 40_000, batchSize = 1000, iters = 400;
+  const ds = fromSource<XS>(freshSource(rows / batchSize, batchSize)).map(spin({ column: 'x', output: 'y', iters }));
+  const r = await compare(`cpu-bound: spin(${iters} iters/row), ${rows} rows, 2 workers vs in-process`,
+    () => ds.compute({ workers: 2, batchSize }),
+    () => ds.compute({ workers: 0, batchSize }),
+    { runs: 5 });
+  results.push({ ...r, extra: { rows_per_s_2_workers: rows / (r.contender.median / 1000), rows_per_s_in_process: rows / (r.baseline.median / 1000) } });
+}
+
+// 3. Engine (in-process, and 2 workers) against a hand-written loop over the same Float64Array.
+{
+  const rows = 40_000, batchSize = 1000, iters = 400;
+  const ds = fromSource<XS>(freshSource(rows / batchSize, batchSize)).map(spin({ column: 'x', output: 'y', iters }));
+  const input = Float64Array.from({ length: rows }, (_, i) => i * 0.001);
+  const loop = () => {
+    const x = input;
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      let v = x[i]!;
+      for (let k = 0; k < iters; k++) v = Math.sin(v) * 0.5 + Math.cos(v * 1.0001);
+      out[i] = v;
+    }
+    return out;
+  };
+  results.push(await compare(`engine in-process vs hand-written loop: spin(${iters}), ${rows} rows`, () => ds.compute({ workers: 0, batchSize }), loop, { runs: 5 }));
+  results.push(await compare(`engine 2 workers vs hand-written loop: spin(${iters}), ${rows} rows`, () => ds.compute({ workers: 2, batchSize }), loop, { runs: 5 }));
+  // The engine's source builds its batches (a fill loop); the loop reads a prebuilt array.
+  const trivial = fromSource<XS>(freshSource(200, 1000)).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }));
+  const input200 = Float64Array.from({ length: 200_000 }, (_, i) => i * 0.001);
+  const loop2 = () => {
+    const x = input200;
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = x[i]! * 2 + 1;
+    return out;
+  };
+  results.push(await compare('engine in-process vs hand-written loop: x * 2 + 1, 200k rows (batches of 1000)', () => trivial.compute({ workers: 0, batchSize: 1000 }), loop2, { runs: 7 }));
+}
+
+console.log(`cores ${availableParallelism()}, load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+report('executor', results);
+await shutdownPools();
