@@ -109,3 +109,19 @@ export const rejectZeroDef = defineOp<{ column: string; output: string }>({
   },
 });
 export const rejectZero = <C extends string, O extends string>(column: C, output: O) => rejectZeroDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>({ column, output });
+
+/** Row ids of every row the op computed (a test's window on how often the op ran); output = column. */
+export const countedRows: number[] = [];
+export const countedDef = defineOp<{ column: string; output: string; cost?: number }>({
+  name: 'test.counted',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  properties: (p) => ({ costPerRow: p.cost ?? 1 }),
+  kernel: (input, p) => {
+    for (const id of input.rowIds) countedRows.push(id);
+    return { columns: { [p.output]: input.values(p.column) } };
+  },
+});
+export const counted = <C extends string, O extends string>(column: C, output: O, cost?: number) =>
+  countedDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(cost === undefined ? { column, output } : { column, output, cost });
