@@ -69,7 +69,38 @@ function coeffs(inSize: number, in0: number, in1: number, outSize: number, filte
 function clip8(v: number): number {
   if (v >= ONE * 256) return 255;
   if (v <= 0) return 0;
-  return Math.floor(v / ONE);
+  // v is an integer below 2^30 here, so the shift is exact.
+  return v >> PRECISION_BITS;
+}
+
+/** The horizontal pass over `rows` source rows from `y0`, into a uint8 image `outW` wide. */
+function horizontalPass(data: Uint8Array, W: number, C: number, y0: number, rows: number, outW: number, co: Coeffs): Uint8Array {
+  const { ksize, bounds, kk } = co;
+  const tmp = new Uint8Array(rows * outW * C);
+  for (let y = 0; y < rows; y++) {
+    const inRow = (y + y0) * W * C;
+    const outRow = y * outW * C;
+    for (let xx = 0; xx < outW; xx++) {
+      const xmin = bounds[xx * 2]!, xmax = bounds[xx * 2 + 1]!, k0 = xx * ksize;
+      let p = inRow + xmin * C;
+      const o = outRow + xx * C;
+      if (C === 3) {
+        let s0 = HALF, s1 = HALF, s2 = HALF;
+        for (let x = 0; x < xmax; x++, p += 3) {
+          const k = kk[k0 + x]!;
+          s0 += data[p]! * k; s1 += data[p + 1]! * k; s2 += data[p + 2]! * k;
+        }
+        tmp[o] = clip8(s0); tmp[o + 1] = clip8(s1); tmp[o + 2] = clip8(s2);
+      } else {
+        for (let c = 0; c < C; c++) {
+          let s = HALF;
+          for (let x = 0, q = p + c; x < xmax; x++, q += C) s += data[q]! * kk[k0 + x]!;
+          tmp[o + c] = clip8(s);
+        }
+      }
+    }
+  }
+  return tmp;
 }
 
 /**
@@ -90,22 +121,8 @@ export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel
   let cur = data, curW = W, rowOff = 0, curH = H;
   if (needH) {
     const rows = yLast - yFirst;
-    const tmp = new Uint8Array(rows * outW * C);
-    const { ksize, bounds, kk } = horiz;
-    for (let y = 0; y < rows; y++) {
-      const inRow = (y + yFirst) * W * C;
-      const outRow = y * outW * C;
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = bounds[xx * 2]!, xmax = bounds[xx * 2 + 1]!, k0 = xx * ksize;
-        for (let c = 0; c < C; c++) {
-          let s = HALF;
-          let p = inRow + xmin * C + c;
-          for (let x = 0; x < xmax; x++, p += C) s += data[p]! * kk[k0 + x]!;
-          tmp[outRow + xx * C + c] = clip8(s);
-        }
-      }
-    }
-    cur = tmp; curW = outW; rowOff = yFirst; curH = rows;
+    cur = horizontalPass(data, W, C, yFirst, rows, outW, horiz);
+    curW = outW; rowOff = yFirst; curH = rows;
   }
   if (!needV) {
     if (needH) return { data: cur, width: outW, height: curH, channels: C };
@@ -114,15 +131,18 @@ export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel
   const out = new Uint8Array(outH * curW * C);
   const { ksize, bounds, kk } = vert;
   const stride = curW * C;
+  // Row by row (cache-friendly): accumulate whole source rows, weighted, then clip.
+  const acc = new Float64Array(stride);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - rowOff, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
-    const o = yy * stride;
-    for (let xc = 0; xc < stride; xc++) {
-      let s = HALF;
-      let p = ymin * stride + xc;
-      for (let y = 0; y < ymax; y++, p += stride) s += cur[p]! * kk[k0 + y]!;
-      out[o + xc] = clip8(s);
+    acc.fill(HALF);
+    for (let y = 0; y < ymax; y++) {
+      const k = kk[k0 + y]!;
+      const row = (ymin + y) * stride;
+      for (let xc = 0; xc < stride; xc++) acc[xc] += cur[row + xc]! * k;
     }
+    const o = yy * stride;
+    for (let xc = 0; xc < stride; xc++) out[o + xc] = clip8(acc[xc]!);
   }
   return { data: out, width: curW, height: outH, channels: C };
 }
