@@ -16,7 +16,7 @@ import { AbortError, InvalidArgumentError } from '../errors.ts';
 import type {
   ArrowBatch, BatchInfo, BatchOptions, CollateInput, LoaderPlan, LoaderReport, LoaderState, OrtBatch, PaddingStats, TypedBatch,
 } from './batch-options.ts';
-import { checkResume, planLoader } from './batch-options.ts';
+import { checkResume, loaderConfig, planLoader } from './batch-options.ts';
 import type { RowRef } from './order-rows.ts';
 import { orderRows } from './order-rows.ts';
 import { groupBatches } from './group-batches.ts';
@@ -98,9 +98,11 @@ export class BatchLoader<T> implements AsyncIterable<T> {
   /** The position after the batches delivered so far: pass it as `resume` to continue exactly there. */
   state(): LoaderState {
     if (!this.pos) {
-      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'the loader has not resolved its schema yet', {
-        op: 'batches', fix: 'call state() after the first batch, or give the dataset a schema known without I/O',
-      });
+      // Schema not resolved yet (a file source): nothing delivered, so the start position.
+      const { config, firstEpoch } = loaderConfig(this.opts);
+      if (this.opts.resume) checkResume(this.opts.resume, config);
+      const r = this.opts.resume;
+      return r ? { ...r, config } : { version: 1, epoch: firstEpoch, batch: 0, rows: 0, checksum: 0, config };
     }
     return { ...this.pos, config: { ...this.pos.config, bucketBy: this.pos.config.bucketBy && { ...this.pos.config.bucketBy } } };
   }

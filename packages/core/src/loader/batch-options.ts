@@ -233,6 +233,22 @@ function paddable(t: DType): boolean {
 
 /** Validate options against the schema and normalize them. */
 export function planLoader(schema: Schema, o: BatchOptions<Schema, unknown>): LoaderPlan {
+  const { config, firstEpoch, endEpoch, prefetch, output } = loaderConfig(o);
+  if (config.bucketBy) {
+    const b = config.bucketBy;
+    const t = schema[b.column];
+    if (!t) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `bucketBy column '${b.column}' is not in the dataset`, { op: 'batches', column: b.column, fix: `use one of: ${Object.keys(schema).join(', ')}` });
+    if (!['list', 'utf8', 'binary', 'varTensor'].includes(t.kind)) {
+      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `bucketBy needs a column with a length (list, utf8, binary, var_tensor); '${b.column}' is ${dtypeToString(t)}`, {
+        op: 'batches', column: b.column, fix: 'bucket by a token-id list or a variable-shape tensor column',
+      });
+    }
+  }
+  return { schema, config, firstEpoch, endEpoch, prefetch, output, columns: planColumns(schema, o) };
+}
+
+/** The schema-independent part of the options, validated and with defaults. */
+export function loaderConfig(o: BatchOptions<Schema, unknown>): Pick<LoaderPlan, 'config' | 'firstEpoch' | 'endEpoch' | 'prefetch' | 'output'> {
   if (!o || typeof o !== 'object') throw bad('batches() needs options', 'ds.batches({ batchSize: 32 })');
   const batchSize = posInt(o.batchSize, 'batchSize', 32);
   if (o.batchSize === undefined) throw bad('batchSize is required', 'ds.batches({ batchSize: 32 })');
@@ -253,15 +269,19 @@ export function planLoader(schema: Schema, o: BatchOptions<Schema, unknown>): Lo
   let bucketBy: LoaderConfig['bucketBy'] = null;
   if (o.bucketBy !== undefined) {
     const b = typeof o.bucketBy === 'string' ? { column: o.bucketBy } : o.bucketBy;
-    const t = schema[b.column];
-    if (!t) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `bucketBy column '${b.column}' is not in the dataset`, { op: 'batches', column: b.column, fix: `use one of: ${Object.keys(schema).join(', ')}` });
-    if (!['list', 'utf8', 'binary', 'varTensor'].includes(t.kind)) {
-      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `bucketBy needs a column with a length (list, utf8, binary, var_tensor); '${b.column}' is ${dtypeToString(t)}`, {
-        op: 'batches', column: b.column, fix: 'bucket by a token-id list or a variable-shape tensor column',
-      });
-    }
+    if (!b || typeof b.column !== 'string') throw bad('bucketBy must be a column name or { column, windowBatches }', "bucketBy: 'input_ids'");
     bucketBy = { column: b.column, windowBatches: posInt(b.windowBatches, 'bucketBy.windowBatches', 32) };
   }
+  return {
+    config: { batchSize, shuffle, bufferSize, seed, dropLast: o.dropLast === true, bucketBy },
+    firstEpoch,
+    endEpoch: firstEpoch + epochs,
+    prefetch,
+    output,
+  };
+}
+
+function planColumns(schema: Schema, o: BatchOptions<Schema, unknown>): ColumnPlan[] {
 
   const padded = new Set(Object.keys(schema).filter((k) => paddable(schema[k]!)));
   const columns: ColumnPlan[] = Object.keys(schema).map((name): ColumnPlan => {
@@ -302,15 +322,7 @@ export function planLoader(schema: Schema, o: BatchOptions<Schema, unknown>): Lo
       }
     }
   }
-  return {
-    schema,
-    config: { batchSize, shuffle, bufferSize, seed, dropLast: o.dropLast === true, bucketBy },
-    firstEpoch,
-    endEpoch: firstEpoch + epochs,
-    prefetch,
-    output,
-    columns,
-  };
+  return columns;
 }
 
 function checkPad(p: unknown, m: unknown, column: string): void {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
-import { col, dt, fromRows, ModaflowError, writeBatchStream } from '../../src/index.ts';
+import { col, dt, fromRows, ModaflowError, readArrow, writeBatchStream } from '../../src/index.ts';
 import type { LoaderState, TypedBatch } from '../../src/index.ts';
 import { tempDir } from '../helpers.ts';
 import { noise, sqrt } from '../fixtures/test-ops.ts';
@@ -314,6 +314,18 @@ test('reseedPerEpoch: augmentation differs between epochs, and a resumed loader 
   const state: LoaderState = { version: 1, epoch: 1, batch: 0, rows: 0, checksum: 0, config: { batchSize: 4, shuffle: 'full', bufferSize: 1024, seed: 1, dropLast: false, bucketBy: null } };
   const [, r1] = await byEpoch({ resume: state });
   assert.deepEqual([...r1!].sort(), [...e1!].sort());
+});
+
+test('a file source (schema read at run time): state() before the first batch, then batches', async () => {
+  const path = join(tempDir(), 'rows.arrow');
+  await tokenRows([3, 1, 2, 5, 4]).write(path, { workers: 0 });
+  const ds = readArrow(path);
+  const loader = ds.batches({ batchSize: 2, shuffle: 'full', seed: 4, bucketBy: 'tokens' });
+  assert.deepEqual({ ...loader.state(), config: undefined }, { version: 1, epoch: 0, batch: 0, rows: 0, checksum: 0, config: undefined });
+  const got = await batchIds(loader);
+  assert.deepEqual(got, await batchIds(tokenRows([3, 1, 2, 5, 4]).batches({ batchSize: 2, shuffle: 'full', seed: 4, bucketBy: 'tokens' })));
+  assert.deepEqual(loader.state().epoch, 1);
+  await assert.rejects(batchesOf(ds.batches({ batchSize: 2, bucketBy: 'id' })), /bucketBy needs a column with a length/);
 });
 
 async function batchesOf<T>(it: AsyncIterable<T>): Promise<T[]> {
