@@ -40,6 +40,19 @@ const imgTable = await fromRows(imgRows, imgSchema).compute({ workers: 0 });
 const imgDs = fromArrow<typeof imgSchema>(imgTable);
 const resnet = await ort.InferenceSession.create(RESNET, sessionOpts);
 
+/** Wraps a modaflow run to record (wall − time inside session.run) / time inside session.run. */
+function measured(fn: () => Promise<unknown>, into: number[]): () => Promise<unknown> {
+  return async () => {
+    const r0 = onnx.runStats().runMs;
+    const t0 = performance.now();
+    await fn();
+    const wall = performance.now() - t0;
+    const inRun = onnx.runStats().runMs - r0;
+    into.push((wall - inRun) / inRun);
+  };
+}
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+
 const embedImages = (maxBatch: number) => imgDs
   .map(embedImage({ model: RESNET, column: 'pixels', output: 'emb', maxBatch, checkFinite: true }))
   .compute({ workers: 0, batchSize: BATCH });
@@ -53,8 +66,10 @@ async function directResnet(): Promise<number> {
   return sum;
 }
 
+const imgOverhead: number[] = [];
 results.push(await compare(`image.embed ResNet-18-shaped, ${N} rows in batches of ${BATCH} vs onnxruntime-node session.run on the same batches`,
-  () => embedImages(BATCH), directResnet, { runs: RUNS, extra: { ...settings, model: 'resnet18-like 224', note: 'speedup < 1 is engine overhead: overhead = 1/speedup - 1' } }));
+  measured(() => embedImages(BATCH), imgOverhead), directResnet, { runs: RUNS, extra: { ...settings, model: 'resnet18-like 224', note: 'speedup < 1 is engine overhead: overhead = 1/speedup - 1' } }));
+Object.assign(results.at(-1)!.extra!, { engineOverheadOutsideSessionRun: median(imgOverhead) });
 results.push(await compare(`image.embed ResNet-18-shaped: maxBatch ${BATCH} vs row at a time (maxBatch 1)`,
   () => embedImages(BATCH), () => embedImages(1), { runs: RUNS, extra: { ...settings, model: 'resnet18-like 224' } }));
 
@@ -101,8 +116,10 @@ async function directMiniLm(): Promise<number> {
   return sum;
 }
 
+const txtOverhead: number[] = [];
 results.push(await compare(`text.embed MiniLM-shaped, ${N} rows of ${SEQ} tokens in batches of ${BATCH} vs onnxruntime-node session.run + the same pooling`,
-  () => embedTexts(BATCH), directMiniLm, { runs: RUNS, extra: { ...settings, model: 'minilm-like L6 H384 seq128' } }));
+  measured(() => embedTexts(BATCH), txtOverhead), directMiniLm, { runs: RUNS, extra: { ...settings, model: 'minilm-like L6 H384 seq128' } }));
+Object.assign(results.at(-1)!.extra!, { engineOverheadOutsideSessionRun: median(txtOverhead) });
 results.push(await compare(`text.embed MiniLM-shaped: maxBatch ${BATCH} vs row at a time (maxBatch 1)`,
   () => embedTexts(BATCH), () => embedTexts(1), { runs: RUNS, extra: { ...settings, model: 'minilm-like L6 H384 seq128' } }));
 

@@ -6,7 +6,7 @@ export {
   readModelSignature, findTensor, checkFeed, cellForm, convertible, outputDType, signatureToString, elemTypeName,
 } from './model-signature.ts';
 export type { ModelSignature, TensorSignature, CellForm } from './model-signature.ts';
-export { acquireSession, releaseSession, sessionStats, setOnnxWorkerCount, defaultIntraOpThreads, loadOrt } from './session-cache.ts';
+export { acquireSession, releaseSession, sessionStats, runStats, setOnnxWorkerCount, defaultIntraOpThreads, loadOrt } from './session-cache.ts';
 export type { OnnxSessionOptions, SessionHandle } from './session-cache.ts';
 export { runBatched, columnCells, outputValues } from './runner.ts';
 export type { ColumnFeed, DerivedFeed, RunSpec, RowOutputs } from './runner.ts';

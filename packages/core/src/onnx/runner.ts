@@ -12,6 +12,7 @@ import { ModaflowError } from '../errors.ts';
 import type { TensorSignature } from './model-signature.ts';
 import { signatureToString } from './model-signature.ts';
 import type { SessionHandle } from './session-cache.ts';
+import { recordRun } from './session-cache.ts';
 
 /** Per-row views of a column that feeds a model (null where the value is null). No copies. */
 export function columnCells(t: DType, data: arrow.Data): (Tensor | null)[] {
@@ -239,7 +240,9 @@ async function runGroup(spec: RunSpec, rows: readonly number[], result: RowOutpu
   }
   let out: Record<string, { data: unknown; dims: readonly number[] }>;
   try {
+    const t0 = performance.now();
     out = await session.run(feeds, spec.outputs as string[]);
+    recordRun(performance.now() - t0);
     for (const name of spec.outputs) {
       const o = out[name];
       if (!o || o.dims[0] !== B) throw new Error(`output '${name}' has shape [${o?.dims.join(',')}], expected a leading batch axis of ${B}`);

@@ -34,13 +34,17 @@ interface State {
   released: number;
   workers: number | undefined;
   ort: Promise<typeof Ort> | undefined;
+  runs: number;
+  runMs: number;
 }
 
 // Per thread (each worker has its own globalThis); keyed by Symbol.for so two copies of
 // @modaflow/core in one thread share one cache.
 const KEY = Symbol.for('modaflow/onnx-sessions');
 const g = globalThis as unknown as { [KEY]?: State };
-const state: State = (g[KEY] ??= { sessions: new Map(), created: 0, released: 0, workers: undefined, ort: undefined });
+const state: State = (g[KEY] ??= { sessions: new Map(), created: 0, released: 0, workers: undefined, ort: undefined, runs: 0, runMs: 0 });
+state.runs ??= 0;
+state.runMs ??= 0;
 
 /** Loads onnxruntime-node once per thread. */
 export function loadOrt(): Promise<typeof Ort> {
@@ -72,6 +76,17 @@ export function defaultIntraOpThreads(): number {
   const cores = availableParallelism();
   const workers = state.workers ?? (isMainThread ? 1 : cores);
   return Math.max(1, Math.floor(cores / workers));
+}
+
+/** Time spent inside session.run in this thread: the runner's overhead is everything else. */
+export function runStats(): { runs: number; runMs: number } {
+  return { runs: state.runs, runMs: state.runMs };
+}
+
+/** Record one session.run (called by the runner). */
+export function recordRun(ms: number): void {
+  state.runs++;
+  state.runMs += ms;
 }
 
 /** Session creations and releases in this thread (tests count them). */
