@@ -147,10 +147,10 @@ test('resampling a band-limited tone keeps it: 440 Hz at 44.1 kHz → 16 kHz →
 });
 
 test('dB: 10·log10(max(x, amin)), floored at max − top_db over the whole clip', () => {
-  const x = Float64Array.from([1, 1e-3, 1e-12, 100]);
+  const x = Float32Array.from([1, 1e-3, 1e-12, 100]);
   dsp.toDb(x, 10, 1e-10, 1, 50);
   assert.deepEqual(Array.from(x), [0, -30, -30, 20]);
-  const silent = new Float64Array(4);
+  const silent = new Float32Array(4);
   dsp.toDb(silent, 10, 1e-10, 1, 80);
   assert.deepEqual(Array.from(silent), [-100, -100, -100, -100]);
 });

@@ -3,11 +3,14 @@
 // and create_dct (DCT-II, 'ortho' or unnormalized).
 
 /** In-place dB conversion of x; top_db (if given) floors values at max - top_db. */
-export function toDb(x: Float32Array | Float64Array, multiplier: number, amin: number, ref: number, topDb: number | null): void {
-  const dbMul = Math.log10(Math.max(amin, ref));
+export function toDb(x: Float32Array, multiplier: number, amin: number, ref: number, topDb: number | null): void {
+  const offset = multiplier * Math.log10(Math.max(amin, ref));
+  // log10(v) = ln(v)·log10(e): Math.log is the faster of the two in V8.
+  const k = multiplier * Math.LOG10E;
   let max = -Infinity;
   for (let i = 0; i < x.length; i++) {
-    const v = multiplier * Math.log10(Math.max(x[i]!, amin)) - multiplier * dbMul;
+    const a = x[i]!;
+    const v = k * Math.log(a > amin ? a : amin) - offset;
     x[i] = v;
     if (v > max) max = v;
   }

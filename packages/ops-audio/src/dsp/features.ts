@@ -63,16 +63,27 @@ export function spectrogram(x: Float32Array, channels: number, o: StftOptions): 
   return { data: out, shape: [channels, F, T] };
 }
 
-/** Mel spectrogram in float64 [channels, n_mels, frames] (before any dB conversion). */
-function melF64(x: Float32Array, channels: number, o: MelFeatureOptions): { data: Float64Array; T: number } {
+let scratch = new Float64Array(0);
+function specScratch(size: number): Float64Array {
+  if (scratch.length < size) scratch = new Float64Array(size);
+  return scratch;
+}
+
+/**
+ * Mel energies [channels, n_mels, frames] (before any dB conversion), in float32 like
+ * torchaudio's output; the spectrum and the filterbank sums are computed in float64.
+ */
+function melInto(x: Float32Array, channels: number, o: MelFeatureOptions, make: (n: number) => Float32Array): { data: Float32Array; T: number } {
   const plan = stftPlan(o.stft);
   const mel = melPlan({ ...o.mel, nFreqs: plan.bins });
   const n = channels === 0 ? 0 : x.length / channels;
   const T = plan.frames(n);
   const M = mel.nMels;
   const F = plan.bins;
-  const out = new Float64Array(channels * M * T);
-  const spec = new Float64Array(T * F);
+  const out = make(channels * M * T);
+  // The spectrum of one clip is transient: reuse one buffer per thread rather than allocate
+  // megabytes per clip.
+  const spec = specScratch(T * F);
   for (let c = 0; c < channels; c++) {
     plan.runTimeMajor(x.subarray(c * n, (c + 1) * n), spec);
     const base = c * M * T;
@@ -83,18 +94,19 @@ function melF64(x: Float32Array, channels: number, o: MelFeatureOptions): { data
 
 /** Mel spectrogram [channels, n_mels, frames], optionally in dB (log-mel). */
 export function melSpectrogram(x: Float32Array, channels: number, o: MelFeatureOptions): { data: Float32Array; shape: [number, number, number] } {
-  const { data, T } = melF64(x, channels, o);
+  const { data, T } = melInto(x, channels, o, (k) => new Float32Array(k));
+  // dB from the float32 energies: torchaudio converts its float32 mel output too.
   if (o.db) applyDb(data, o.db, o.stft.power);
-  return { data: Float32Array.from(data), shape: [channels, o.mel.nMels, T] };
+  return { data, shape: [channels, o.mel.nMels, T] };
 }
 
-function applyDb(data: Float64Array, db: DbOptions, power: 1 | 2): void {
+function applyDb(data: Float32Array, db: DbOptions, power: 1 | 2): void {
   toDb(data, db.multiplier ?? (power === 2 ? 10 : 20), db.amin ?? 1e-10, db.ref ?? 1, db.topDb ?? null);
 }
 
 /** MFCC [channels, n_mfcc, frames] as torchaudio.transforms.MFCC computes them. */
 export function mfcc(x: Float32Array, channels: number, o: MfccOptions): { data: Float32Array; shape: [number, number, number] } {
-  const { data, T } = melF64(x, channels, o);
+  const { data, T } = melInto(x, channels, o, (k) => new Float32Array(k));
   if (o.logMels) for (let i = 0; i < data.length; i++) data[i] = Math.log(data[i]! + 1e-6);
   else applyDb(data, o.db ?? { topDb: 80 }, o.stft.power);
   const M = o.mel.nMels, K = o.nMfcc;

@@ -16,7 +16,14 @@ function factorize(n: number): number[] {
   return out.length ? out : [1];
 }
 
-interface Stage { p: number; m: number; fstride: number }
+interface Stage {
+  p: number;
+  m: number;
+  fstride: number;
+  /** Twiddles of this stage laid out contiguously: w^(q·k·fstride) at [(q-1)·m + k] (radix 2 and 4). */
+  wr: Float64Array;
+  wi: Float64Array;
+}
 
 /** A planned complex FFT of length n (forward, unnormalized). Reuse one plan for many frames. */
 export class ComplexFft {
@@ -45,7 +52,15 @@ export class ComplexFft {
     let fstride = 1;
     for (const p of factors) {
       m /= p;
-      stages.push({ p, m, fstride });
+      const q = p === 4 || p === 2 ? p - 1 : 0;
+      const wr = new Float64Array(q * m), wi = new Float64Array(q * m);
+      for (let j = 1; j <= q; j++) {
+        for (let k = 0; k < m; k++) {
+          wr[(j - 1) * m + k] = this.twr[(j * k * fstride) % n]!;
+          wi[(j - 1) * m + k] = this.twi[(j * k * fstride) % n]!;
+        }
+      }
+      stages.push({ p, m, fstride, wr, wi });
       fstride *= p;
     }
     this.stages = stages;
@@ -68,13 +83,13 @@ export class ComplexFft {
   transformPermuted(re: Float64Array, im: Float64Array): void {
     const n = this.n;
     for (let s = this.stages.length - 1; s >= 0; s--) {
-      const { p, m, fstride } = this.stages[s]!;
+      const st = this.stages[s]!;
+      const { p, m, fstride } = st;
       const block = p * m;
-      for (let off = 0; off < n; off += block) {
-        if (p === 4) this.bfly4(re, im, off, m, fstride);
-        else if (p === 2) this.bfly2(re, im, off, m, fstride);
-        else this.bflyGeneric(re, im, off, m, fstride, p);
-      }
+      if (p === 4 && m === 1) bfly4Leaf(re, im, n);
+      else if (p === 4) for (let off = 0; off < n; off += block) bfly4(re, im, off, m, st.wr, st.wi);
+      else if (p === 2) for (let off = 0; off < n; off += block) bfly2(re, im, off, m, st.wr, st.wi);
+      else for (let off = 0; off < n; off += block) this.bflyGeneric(re, im, off, m, fstride, p);
     }
   }
 
@@ -87,39 +102,6 @@ export class ComplexFft {
       im[i] = xi ? xi[j]! : 0;
     }
     this.transformPermuted(re, im);
-  }
-
-  private bfly2(re: Float64Array, im: Float64Array, off: number, m: number, fstride: number): void {
-    const twr = this.twr, twi = this.twi;
-    for (let k = 0; k < m; k++) {
-      const a = off + k, b = a + m;
-      const wr = twr[k * fstride]!, wi = twi[k * fstride]!;
-      const tr = re[b]! * wr - im[b]! * wi;
-      const ti = re[b]! * wi + im[b]! * wr;
-      re[b] = re[a]! - tr; im[b] = im[a]! - ti;
-      re[a] = re[a]! + tr; im[a] = im[a]! + ti;
-    }
-  }
-
-  private bfly4(re: Float64Array, im: Float64Array, off: number, m: number, fstride: number): void {
-    const twr = this.twr, twi = this.twi;
-    for (let k = 0; k < m; k++) {
-      const i0 = off + k, i1 = i0 + m, i2 = i1 + m, i3 = i2 + m;
-      const t1 = k * fstride, t2 = 2 * t1, t3 = 3 * t1;
-      const w1r = twr[t1]!, w1i = twi[t1]!, w2r = twr[t2]!, w2i = twi[t2]!, w3r = twr[t3]!, w3i = twi[t3]!;
-      const s0r = re[i1]! * w1r - im[i1]! * w1i, s0i = re[i1]! * w1i + im[i1]! * w1r;
-      const s1r = re[i2]! * w2r - im[i2]! * w2i, s1i = re[i2]! * w2i + im[i2]! * w2r;
-      const s2r = re[i3]! * w3r - im[i3]! * w3i, s2i = re[i3]! * w3i + im[i3]! * w3r;
-      const ar = re[i0]!, ai = im[i0]!;
-      const s5r = ar - s1r, s5i = ai - s1i;
-      const f0r = ar + s1r, f0i = ai + s1i;
-      const s3r = s0r + s2r, s3i = s0i + s2i;
-      const s4r = s0r - s2r, s4i = s0i - s2i;
-      re[i2] = f0r - s3r; im[i2] = f0i - s3i;
-      re[i0] = f0r + s3r; im[i0] = f0i + s3i;
-      re[i1] = s5r + s4i; im[i1] = s5i - s4r;
-      re[i3] = s5r - s4i; im[i3] = s5i + s4r;
-    }
   }
 
   private bflyGeneric(re: Float64Array, im: Float64Array, off: number, m: number, fstride: number, p: number): void {
@@ -139,6 +121,54 @@ export class ComplexFft {
         re[off + k] = accr; im[off + k] = acci;
       }
     }
+  }
+}
+
+function bfly2(re: Float64Array, im: Float64Array, off: number, m: number, wr: Float64Array, wi: Float64Array): void {
+  for (let k = 0; k < m; k++) {
+    const a = off + k, b = a + m;
+    const c = wr[k]!, s = wi[k]!;
+    const xr = re[b]!, xi = im[b]!;
+    const tr = xr * c - xi * s;
+    const ti = xr * s + xi * c;
+    const ar = re[a]!, ai = im[a]!;
+    re[b] = ar - tr; im[b] = ai - ti;
+    re[a] = ar + tr; im[a] = ai + ti;
+  }
+}
+
+function bfly4(re: Float64Array, im: Float64Array, off: number, m: number, wr: Float64Array, wi: Float64Array): void {
+  const m2 = 2 * m;
+  for (let k = 0; k < m; k++) {
+    const i0 = off + k, i1 = i0 + m, i2 = i1 + m, i3 = i2 + m;
+    const w1r = wr[k]!, w1i = wi[k]!, w2r = wr[m + k]!, w2i = wi[m + k]!, w3r = wr[m2 + k]!, w3i = wi[m2 + k]!;
+    const x1r = re[i1]!, x1i = im[i1]!, x2r = re[i2]!, x2i = im[i2]!, x3r = re[i3]!, x3i = im[i3]!;
+    const s0r = x1r * w1r - x1i * w1i, s0i = x1r * w1i + x1i * w1r;
+    const s1r = x2r * w2r - x2i * w2i, s1i = x2r * w2i + x2i * w2r;
+    const s2r = x3r * w3r - x3i * w3i, s2i = x3r * w3i + x3i * w3r;
+    const ar = re[i0]!, ai = im[i0]!;
+    const s5r = ar - s1r, s5i = ai - s1i;
+    const f0r = ar + s1r, f0i = ai + s1i;
+    const s3r = s0r + s2r, s3i = s0i + s2i;
+    const s4r = s0r - s2r, s4i = s0i - s2i;
+    re[i2] = f0r - s3r; im[i2] = f0i - s3i;
+    re[i0] = f0r + s3r; im[i0] = f0i + s3i;
+    re[i1] = s5r + s4i; im[i1] = s5i - s4r;
+    re[i3] = s5r - s4i; im[i3] = s5i + s4r;
+  }
+}
+
+/** The innermost radix-4 stage (m = 1): all twiddles are 1. */
+function bfly4Leaf(re: Float64Array, im: Float64Array, n: number): void {
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const i1 = i0 + 1, i2 = i0 + 2, i3 = i0 + 3;
+    const ar = re[i0]!, ai = im[i0]!, br = re[i1]!, bi = im[i1]!, cr = re[i2]!, ci = im[i2]!, dr = re[i3]!, di = im[i3]!;
+    const s5r = ar - cr, s5i = ai - ci, f0r = ar + cr, f0i = ai + ci;
+    const s3r = br + dr, s3i = bi + di, s4r = br - dr, s4i = bi - di;
+    re[i2] = f0r - s3r; im[i2] = f0i - s3i;
+    re[i0] = f0r + s3r; im[i0] = f0i + s3i;
+    re[i1] = s5r + s4i; im[i1] = s5i - s4r;
+    re[i3] = s5r - s4i; im[i3] = s5i + s4r;
   }
 }
 
@@ -202,19 +232,19 @@ export class RealFft {
       }
       this.half.transformPermuted(zr, zi);
       const wr = this.wr, wi = this.wi;
-      // X[k] = (Z[k] + conj(Z[h-k]))/2 - i/2 * W^k (Z[k] - conj(Z[h-k]))
-      for (let k = 0; k <= h; k++) {
-        const a = k === h ? 0 : k;
-        const b = k === 0 ? 0 : h - k;
-        const ar = zr[a]!, ai = zi[a]!, br = zr[b]!, bi = -zi[b]!;
-        const er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
-        const dr = 0.5 * (ar - br), di = 0.5 * (ai - bi);
-        let c: number, s: number;
-        if (k === h) { c = -1; s = 0; } else { c = wr[k]!; s = wi[k]!; }
-        // W^k * d, then times -i: (x + iy)(-i) = y - ix
+      // X[k] = (Z[k] + conj(Z[h-k]))/2 - i/2 * W^k (Z[k] - conj(Z[h-k])); X[0] and X[h] are real.
+      const z0r = zr[0]!, z0i = zi[0]!;
+      const p0 = (z0r + z0i) * (z0r + z0i), ph = (z0r - z0i) * (z0r - z0i);
+      out[outOff] = power === 2 ? p0 : Math.sqrt(p0);
+      out[outOff + h * outStride] = power === 2 ? ph : Math.sqrt(ph);
+      for (let k = 1; k < h; k++) {
+        const ar = zr[k]!, ai = zi[k]!, br = zr[h - k]!, bi = -zi[h - k]!;
+        const er = ar + br, ei = ai + bi;
+        const dr = ar - br, di = ai - bi;
+        const c = wr[k]!, s = wi[k]!;
         const tr = dr * c - di * s, ti = dr * s + di * c;
         const xr = er + ti, xi = ei - tr;
-        const p = xr * xr + xi * xi;
+        const p = 0.25 * (xr * xr + xi * xi);
         out[outOff + k * outStride] = power === 2 ? p : Math.sqrt(p);
       }
     } else {

@@ -59,9 +59,11 @@ export class Stft {
   readonly bins: number;
   private readonly fft: RealFft;
   private readonly win: Float64Array;
+  private readonly edge: Float64Array;
 
   constructor(o: StftOptions) {
     this.o = o;
+    this.edge = new Float64Array(o.nFft);
     this.fft = new RealFft(o.nFft);
     this.bins = this.fft.bins;
     this.win = makeWindow(o.window, o.winLength, o.nFft);
@@ -83,12 +85,36 @@ export class Stft {
     return t;
   }
 
-  /** Spectrogram of one channel, time-major: out[t * bins + bin]. Faster for mel projection. */
+  /**
+   * Spectrogram of one channel, time-major: out[t * bins + bin]. Frames that lie inside the clip
+   * read it in place; only the edge frames (which reach into the padding) are assembled in a small
+   * buffer, so no padded copy of the clip is made.
+   */
   runTimeMajor(x: Float32Array, out: Float64Array): number {
     const { nFft, hopLength, center, padMode, power } = this.o;
-    const sig: ArrayLike<number> = center ? padSignal(x, Math.floor(nFft / 2), padMode) : x;
-    const t = this.frames(x.length);
-    for (let f = 0; f < t; f++) this.fft.spectrum(sig, f * hopLength, this.win, power, out, f * this.bins, 1);
+    const n = x.length;
+    const pad = center ? Math.floor(nFft / 2) : 0;
+    const t = this.frames(n);
+    const bins = this.bins;
+    const buf = this.edge;
+    for (let f = 0; f < t; f++) {
+      const start = f * hopLength - pad;
+      if (start >= 0 && start + nFft <= n) {
+        this.fft.spectrum(x, start, this.win, power, out, f * bins, 1);
+        continue;
+      }
+      for (let i = 0; i < nFft; i++) buf[i] = padAt(x, start + i, padMode);
+      this.fft.spectrum(buf, 0, this.win, power, out, f * bins, 1);
+    }
     return t;
   }
+}
+
+/** Sample j of the clip extended by the pad mode (j may be out of range). */
+function padAt(x: Float32Array, j: number, mode: PadMode): number {
+  const n = x.length;
+  if (j >= 0 && j < n) return x[j]!;
+  if (mode === 'constant') return 0;
+  if (mode === 'replicate') return j < 0 ? x[0]! : x[n - 1]!;
+  return j < 0 ? x[-j]! : x[2 * (n - 1) - j]!;
 }
