@@ -86,6 +86,10 @@ function toData(t: DType, c: ColumnInput, name: string, op: string, n: number): 
       op, column: name, fix: 'return one value per input row (use null for rows you reject with ctx.rowError)',
     });
   }
+  // A kernel module may have been given another copy of apache-arrow (the ESM and the CommonJS
+  // builds of the package loaded side by side in a worker): its Data is recognized (Data uses a
+  // Symbol.for brand) but its types are not ours. Re-wrap the same buffers with our types.
+  if (!(d.type instanceof arrow.DataType)) d = adoptData(t, d, name, op);
   const want = toArrowType(t);
   if (!arrow.util.compareTypes(want, d.type as arrow.DataType)) {
     throw new OpError('MF_OP_OUTPUT', `kernel returned ${String(d.type)} for column '${name}', declared ${dtypeToString(t)}`, {
@@ -93,6 +97,35 @@ function toData(t: DType, c: ColumnInput, name: string, op: string, n: number): 
     });
   }
   return d;
+}
+
+/**
+ * The same column data with this module's apache-arrow types (zero copy). Checks the foreign type
+ * ids against the declared dtype on the way.
+ */
+export function adoptData(t: DType, d: arrow.Data, name: string, op: string): arrow.Data {
+  const type = toArrowType(t);
+  if ((d.type as { typeId: number }).typeId !== type.typeId) {
+    throw new OpError('MF_OP_OUTPUT', `kernel returned ${String(d.type)} for column '${name}', declared ${dtypeToString(t)}`, {
+      op, column: name, fix: 'return data of the declared dtype, or change the op outputs',
+    });
+  }
+  const childTypes: DType[] = (() => {
+    switch (t.kind) {
+      case 'list': case 'fixedSizeList': return [t.item];
+      case 'struct': return Object.values(t.fields);
+      case 'tensor': return [t.item];
+      case 'varTensor': return [{ kind: 'list', item: t.item } as DType, { kind: 'fixedSizeList', item: { kind: 'int32' }, size: t.ndim } as DType];
+      default: return [];
+    }
+  })();
+  const children = d.children.map((c, i) => adoptData(childTypes[i]!, c, name, op));
+  return arrow.makeData({
+    type, offset: d.offset, length: d.length, nullCount: d.nullCount,
+    nullBitmap: d.nullBitmap, data: d.values, valueOffsets: d.valueOffsets,
+    // makeData takes lists' single child as `child`, structs' as `children`.
+    ...(arrow.DataType.isList(type) || arrow.DataType.isFixedSizeList(type) ? { child: children[0] } : { children }),
+  } as never);
 }
 
 /**

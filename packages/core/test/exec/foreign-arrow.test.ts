@@ -1,0 +1,34 @@
+// A kernel whose module got the other build of apache-arrow (CommonJS beside ESM, as happens in a
+// worker) returns Data with foreign type classes: the executor re-wraps the buffers with its own
+// types (no copy) instead of rejecting or mangling them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import * as arrow from 'apache-arrow';
+import { defineOp, dt, fromRows, ModaflowError } from '../../src/index.ts';
+import type { Float64, Int32, Utf8 } from '../../src/index.ts';
+import { rowsOf } from '../helpers.ts';
+
+const cjsArrow = createRequire(import.meta.url)('apache-arrow') as typeof arrow;
+
+const def = defineOp<{ bad?: boolean }>({
+  name: 'test.foreign-arrow',
+  module: import.meta.url,
+  inputs: () => ({ s: dt.utf8() }),
+  outputs: () => ({ n: dt.int32(), l: dt.list(dt.float64()) }),
+  kernel(input, p) {
+    const v = input.values('s') as (string | null)[];
+    const n = cjsArrow.vectorFromArray(v.map((x) => (x === null ? null : x.length)), p.bad ? new cjsArrow.Float64() : new cjsArrow.Int32());
+    const l = cjsArrow.vectorFromArray(v.map((x) => (x === null ? null : [x.length, 0.5])), new cjsArrow.List(new cjsArrow.Field('item', new cjsArrow.Float64(), true)));
+    return { columns: { n: n.data[0]!, l: l.data[0]! } };
+  },
+});
+const foreign = (p: { bad?: boolean } = {}) => def.call<{ s: Utf8 }, { n: Int32; l: import('../../src/index.ts').List<Float64> }>(p);
+
+test('Data built by another copy of apache-arrow is adopted without copying, types checked', async () => {
+  assert.notEqual(cjsArrow.DataType, arrow.DataType, 'the CommonJS build is a distinct copy');
+  const ds = fromRows([{ s: 'ab' }, { s: null }, { s: 'xyz' }], { s: dt.utf8() });
+  const t = await ds.map(foreign()).compute({ workers: 0 } as never);
+  assert.deepEqual(rowsOf(t), [{ s: 'ab', n: 2, l: [2, 0.5] }, { s: null, n: null, l: null }, { s: 'xyz', n: 3, l: [3, 0.5] }]);
+  await assert.rejects(ds.map(foreign({ bad: true })).compute({ workers: 0 } as never), (e: ModaflowError) => e.code === 'MF_OP_OUTPUT' && e.column === 'n');
+});
