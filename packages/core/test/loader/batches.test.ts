@@ -120,13 +120,23 @@ test('Arrow output as an IPC stream file: read back with apache-arrow, padded ro
   assert.equal(JSON.parse(schema!.metadata.get('modaflow.batches')!).batchSize, 6);
 });
 
-test('Arrow IPC stream on stdout of a child process reads back batch by batch', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'write-stdout.ts'), '20'], { maxBuffer: 1 << 26, env: { ...process.env, NODE_OPTIONS: '' } });
+test('child process: IPC stream on stdout reads back; ort loads lazily; ort feeds run a text model, padding-invariant', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'child-probe.ts'), '20'], { maxBuffer: 1 << 26, env: { ...process.env, NODE_OPTIONS: '' } });
   assert.equal(r.status, 0, r.stderr.toString());
   const batches = [...arrow.RecordBatchReader.from(r.stdout)];
   assert.equal(batches.length, 5);
   const ids = batches.flatMap((b) => Array.from(b.getChild('id')!.toArray() as Int32Array));
   assert.deepEqual(ids.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+  const probe = JSON.parse(r.stderr.toString().trim().split('\n').at(-1)!) as { before: boolean; after: boolean; longest: Record<string, number[]>; fixed: Record<string, number[]> };
+  assert.equal(probe.before, false, 'typed and arrow batches must not load onnxruntime-node');
+  assert.equal(probe.after, true);
+  // The model mean-pools under attention_mask: padding to the batch's longest row or to 16 must give
+  // the same embedding for every row (up to float32 rounding), so masks cover exactly the real tokens.
+  assert.equal(Object.keys(probe.longest).length, 12);
+  for (const [id, e] of Object.entries(probe.longest)) {
+    assert.equal(e.length, 16);
+    e.forEach((x, k) => assert.ok(Number.isFinite(x) && Math.abs(x - probe.fixed[id]![k]!) < 1e-5, `row ${id}[${k}]: ${x} vs ${probe.fixed[id]![k]}`));
+  }
 });
 
 test('an empty dataset writes a stream with the schema and no batches', async () => {
