@@ -36,3 +36,6 @@ export type {
   BatchOptions, BatchOf, BatchOutput, ShuffleMode, BucketOptions, CollatedColumn, BatchInfo, TypedBatch, OrtBatch, ArrowBatch,
   CollateInput, CollateFn, LoaderState, LoaderConfig, LoaderReport, PaddingStats,
 } from './loader/batch-options.ts';
+export { shutdownPools } from './exec/pool/pool.ts';
+export type { ParallelOptions } from './exec/pool/pool-executor.ts';
+export type { ProgressEvent, ProgressObserver, StageInfo, OpProgress } from './exec/pool/progress.ts';

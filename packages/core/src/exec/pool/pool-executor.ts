@@ -173,7 +173,7 @@ export class StageExecutor extends InProcessExecutor {
     st.busyMs += d.workerMs;
     st.bytesCopied += d.bytesCopied;
     st.bytesTransferred += d.bytesTransferred;
-    this.emit({
+    if (this.pool.progress) this.emit({
       type: 'batch-done', stage: s.id, seq: d.seq, rowsIn, rowsOut: chunk.length, bytesIn: d.bytesOut, bytesOut: chunk.length ? chunkBytes(chunk) : 0,
       bytesCopied: d.bytesCopied, bytesTransferred: d.bytesTransferred, workerMs: d.workerMs, roundTripMs: d.roundTripMs,
       queueWaitMs: Math.max(0, d.roundTripMs - d.workerMs),
