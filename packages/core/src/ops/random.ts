@@ -37,27 +37,46 @@ export interface Rng {
   bernoulli(p: number): boolean;
 }
 
-/** The generator for one row of one op. `rowId` is the source row id (an integer < 2^53). */
-export function rowRng(seed: number, key: number, rowId: number): Rng {
+function rowBase(seed: number, key: number, rowId: number): number {
   const lo = rowId >>> 0;
   const hi = Math.floor(rowId / 4294967296) >>> 0;
-  const base = fmix32(fmix32(fmix32((seed >>> 0) ^ 0x9e3779b9) ^ key) ^ lo) ^ fmix32(hi + 0x632be5ab);
-  let counter = 0;
-  const uint32 = (): number => fmix32(base + Math.imul(++counter, 0x9e3779b9));
-  const float = (): number => (uint32() * 2097152 + (uint32() >>> 11)) / 9007199254740992;
-  return {
-    uint32,
-    float,
-    uniform: (a, b) => a + (b - a) * float(),
-    int: (a, b) => a + Math.floor(float() * (b - a + 1)),
-    normal: () => {
-      let u = float();
-      while (u === 0) u = float();
-      const v = float();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    },
-    bernoulli: (p) => float() < p,
-  };
+  return fmix32(fmix32(fmix32((seed >>> 0) ^ 0x9e3779b9) ^ key) ^ lo) ^ fmix32(hi + 0x632be5ab);
+}
+
+// A class, not an object of closures: kernels make one generator per row, so construction must be
+// a couple of field writes.
+class RowRng implements Rng {
+  private readonly base: number;
+  private counter = 0;
+  constructor(base: number) {
+    this.base = base;
+  }
+  uint32(): number {
+    return fmix32(this.base + Math.imul(++this.counter, 0x9e3779b9));
+  }
+  float(): number {
+    return (this.uint32() * 2097152 + (this.uint32() >>> 11)) / 9007199254740992;
+  }
+  uniform(a: number, b: number): number {
+    return a + (b - a) * this.float();
+  }
+  int(a: number, b: number): number {
+    return a + Math.floor(this.float() * (b - a + 1));
+  }
+  normal(): number {
+    let u = this.float();
+    while (u === 0) u = this.float();
+    const v = this.float();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  bernoulli(p: number): boolean {
+    return this.float() < p;
+  }
+}
+
+/** The generator for one row of one op. `rowId` is the source row id (an integer < 2^53). */
+export function rowRng(seed: number, key: number, rowId: number): Rng {
+  return new RowRng(rowBase(seed, key, rowId));
 }
 
 /**
@@ -65,8 +84,5 @@ export function rowRng(seed: number, key: number, rowId: number): Rng {
  * that need one keyed draw per row (the loader's full shuffle keys every row of an epoch).
  */
 export function rowUint32(seed: number, key: number, rowId: number): number {
-  const lo = rowId >>> 0;
-  const hi = Math.floor(rowId / 4294967296) >>> 0;
-  const base = fmix32(fmix32(fmix32((seed >>> 0) ^ 0x9e3779b9) ^ key) ^ lo) ^ fmix32(hi + 0x632be5ab);
-  return fmix32(base + Math.imul(1, 0x9e3779b9));
+  return fmix32(rowBase(seed, key, rowId) + Math.imul(1, 0x9e3779b9));
 }
