@@ -55,7 +55,7 @@ test('law: linear interpolation is exact on linear signals, and previous never l
         if (s === null) assert.ok(tk[i]! < lo);
         else assert.ok(s <= BigInt(tk[i]!) && !sk.some((x) => x <= tk[i]! && BigInt(x) > s));
       });
-    }), { numRuns: 60 });
+    }), { numRuns: 30 });
 });
 
 interface WindowGolden { t: string[]; x: (number | null)[]; g: string[]; window: number; cases: Record<'all' | 'g', Record<'count' | 'sum' | 'mean' | 'min' | 'max', (number | null)[]>> }

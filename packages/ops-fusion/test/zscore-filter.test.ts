@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { dt, fromRows } from '@modaflow/core';
 import { zscoreFilter } from '../src/index.ts';
-import { addExact, roundExact } from '../src/util/exact-sum.ts';
+import { addExact, exactSum, roundExact } from '../src/util/exact-sum.ts';
 import { column } from './helpers.ts';
 
 interface Golden {
@@ -54,9 +54,18 @@ test('a zero scale keeps the centre and drops the rest; bad params fail with a f
   assert.throws(() => d.map(zscoreFilter({ column: 'y' })), /column 'y'/);
 });
 
+test('exact sums round like math.fsum', () => {
+  const s = exactSum();
+  for (const x of [1e16, 1, 1e-16]) addExact(s, x);
+  assert.equal(roundExact(s), 1.0000000000000002e16); // math.fsum([1e16, 1.0, 1e-16])
+  const t = exactSum();
+  for (let i = 0; i < 10; i++) addExact(t, 0.1);
+  assert.equal(roundExact(t), 1); // math.fsum([0.1] * 10); a plain loop gives 0.9999999999999999
+});
+
 test('law: exact sums do not depend on the order of the terms', () => {
   fc.assert(fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { maxLength: 50 }), fc.integer(), (xs, seed) => {
-    const a: number[] = [], b: number[] = [];
+    const a = exactSum(), b = exactSum();
     for (const x of xs) addExact(a, x);
     const perm = xs.map((x, i) => [x, (i * 2654435761 + seed) >>> 0] as const).sort((p, q) => p[1] - q[1]).map((p) => p[0]);
     for (const x of perm) addExact(b, x);

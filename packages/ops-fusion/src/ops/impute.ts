@@ -2,7 +2,7 @@
 // dataset-wide mean (element-wise for tensors; a global op whose statistics are exact sums).
 import type { DType, GlobalStats, OpCall, Tensor } from '@modaflow/core';
 import { defineOp, dt, dtypeToString, InvalidArgumentError } from '@modaflow/core';
-import { addExact, mergeExact, roundExact } from '../util/exact-sum.ts';
+import { addExact, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 import { cellNumbers } from '../util/parts.ts';
 
@@ -21,7 +21,7 @@ export interface ImputeParams {
 
 const OP = 'fusion.impute';
 
-type Acc = { n: number[]; sums: number[][] };
+type Acc = { n: number[]; sums: ExactSum[] };
 
 function width(t: DType): number {
   return t.kind === 'tensor' ? t.shape.reduce((a, b) => a * b, 1) : 1;
@@ -30,7 +30,7 @@ function width(t: DType): number {
 const INT_KINDS = new Set(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'int64', 'uint64']);
 
 const stats: GlobalStats<ImputeParams, Acc, { mean: number[] }> = {
-  init: (p) => ({ n: new Array(width(p.dtype)).fill(0), sums: Array.from({ length: width(p.dtype) }, () => []) }),
+  init: (p) => ({ n: new Array(width(p.dtype)).fill(0), sums: Array.from({ length: width(p.dtype) }, () => exactSum()) }),
   update(acc, input, p) {
     if (p.strategy !== 'mean') return acc;
     for (const v of input.values(p.column)) {

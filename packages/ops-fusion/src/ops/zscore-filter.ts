@@ -3,7 +3,7 @@
 // the whole input, then a row-local filter.
 import type { DType, Float64, GlobalStats, KernelInput, OpCall, Schema } from '@modaflow/core';
 import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError } from '@modaflow/core';
-import { addExact, centeredSumTimesN, mergeExact, roundExact } from '../util/exact-sum.ts';
+import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 
@@ -34,7 +34,7 @@ export const MAD_SCALE = 1.482602218505602;
 
 const OP = 'fusion.zscore-filter';
 
-interface GroupAcc { n: number; sum: number[]; sumSq: number[]; values: number[] }
+interface GroupAcc { n: number; sum: ExactSum; sumSq: ExactSum; values: number[] }
 type Acc = Map<string, GroupAcc>;
 /** Per group key: [centre, scale]. Plain data so it can be sent to workers. */
 export interface ZscoreStats { readonly groups: Record<string, readonly [number, number]> }
@@ -69,7 +69,7 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
       if (Number.isNaN(x)) continue;
       const k = keys ? keys[i]! : '';
       let g = acc.get(k);
-      if (!g) acc.set(k, (g = { n: 0, sum: [], sumSq: [], values: [] }));
+      if (!g) acc.set(k, (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
       g.n++;
       if (p.robust) { g.values.push(x); continue; }
       addExact(g.sum, x);

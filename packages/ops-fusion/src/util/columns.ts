@@ -75,8 +75,9 @@ export function numericColumn(t: DType, data: arrow.Data, nanIsNull = true): { v
   const valid = new Uint8Array(n);
   const src = data.values as TypedArray;
   const big = src instanceof BigInt64Array || src instanceof BigUint64Array;
+  const all = data.nullCount === 0;
   for (let i = 0; i < n; i++) {
-    if (!isValid(data, i)) continue;
+    if (!all && !isValid(data, i)) continue;
     const x = big ? Number((src as BigInt64Array)[data.offset + i]!) : (src as Float64Array)[data.offset + i]!;
     if (nanIsNull && Number.isNaN(x)) continue;
     values[i] = x;

@@ -3,10 +3,19 @@
 // the batch size, row order or merge order — so a z-score filter never flips a borderline row
 // because the data arrived in different batches.
 
-/** Add x to the partials p (in place), keeping the represented sum exact. */
-export function addExact(p: number[], x: number): void {
+/** An exact sum: non-overlapping partials in increasing magnitude, p[0..n). Structured-cloneable. */
+export interface ExactSum { p: Float64Array; n: number }
+
+export function exactSum(): ExactSum {
+  return { p: new Float64Array(8), n: 0 };
+}
+
+/** Add x to an exact sum (in place). */
+export function addExact(s: ExactSum, x: number): void {
+  const p = s.p;
   let i = 0;
-  for (let j = 0; j < p.length; j++) {
+  const n = s.n;
+  for (let j = 0; j < n; j++) {
     let y = p[j]!;
     if (Math.abs(x) < Math.abs(y)) { const t = x; x = y; y = t; }
     const hi = x + y;
@@ -14,13 +23,20 @@ export function addExact(p: number[], x: number): void {
     if (lo !== 0) p[i++] = lo;
     x = hi;
   }
-  p.length = i;
-  p.push(x);
+  if (i >= p.length) { const q = new Float64Array(p.length * 2); q.set(p); s.p = q; }
+  s.p[i] = x;
+  s.n = i + 1;
+}
+
+/** The partials of an exact sum as an array (smallest first). */
+export function partials(s: ExactSum): number[] {
+  return Array.from(s.p.subarray(0, s.n));
 }
 
 /** The correctly rounded value of the exact sum held in partials (math.fsum's final step). */
-export function roundExact(p: readonly number[]): number {
-  let n = p.length;
+export function roundExact(s: ExactSum): number {
+  const p = s.p;
+  let n = s.n;
   if (n === 0) return 0;
   let hi = p[--n]!;
   let lo = 0;
@@ -55,15 +71,16 @@ export function twoProduct(a: number, b: number): [number, number] {
   return [p, e];
 }
 
-/** Merge partials b into a (in place). */
-export function mergeExact(a: number[], b: readonly number[]): void {
-  for (const x of b) addExact(a, x);
+/** Merge exact sum b into a (in place). */
+export function mergeExact(a: ExactSum, b: ExactSum): void {
+  for (let j = 0; j < b.n; j++) addExact(a, b.p[j]!);
 }
 
 /** Exact Σ(x − mean)² · n = n·Σx² − (Σx)², correctly rounded, from exact Σx and Σx² partials. */
-export function centeredSumTimesN(n: number, sum: readonly number[], sumSq: readonly number[]): number {
-  const acc: number[] = [];
-  for (const q of sumSq) { const [h, l] = twoProduct(q, n); addExact(acc, h); addExact(acc, l); }
-  for (const a of sum) for (const b of sum) { const [h, l] = twoProduct(a, b); addExact(acc, -h); addExact(acc, -l); }
+export function centeredSumTimesN(n: number, sum: ExactSum, sumSq: ExactSum): number {
+  const acc = exactSum();
+  for (const q of partials(sumSq)) { const [h, l] = twoProduct(q, n); addExact(acc, h); addExact(acc, l); }
+  const s = partials(sum);
+  for (const a of s) for (const b of s) { const [h, l] = twoProduct(a, b); addExact(acc, -h); addExact(acc, -l); }
   return roundExact(acc);
 }
