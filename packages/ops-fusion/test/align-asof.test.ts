@@ -73,6 +73,17 @@ test('timestamp keys take tolerances with units; mismatched units are refused wi
   await assert.rejects(alignAsof(left, withNull, { on: 't' }).compute(), /null.*isNotNull/);
 });
 
+test('keys spanning more than 2^52 units stay exact (bigint path)', async () => {
+  const big = 2n ** 62n;
+  const left = fromRows([{ t: 0n }, { t: big }, { t: big + 1n }], { t: dt.int64() });
+  const right = fromRows([{ t: 1n, rid: 0 }, { t: big - 1n, rid: 1 }, { t: big + 1n, rid: 2 }], { t: dt.int64(), rid: dt.int32() });
+  const rid = async (direction: 'backward' | 'forward' | 'nearest', tolerance?: number) =>
+    column(await alignAsof(left, right, { on: 't', direction, ...(tolerance !== undefined ? { tolerance } : {}) }).compute(), 'rid');
+  assert.deepEqual(await rid('backward'), [null, 1, 2]);
+  assert.deepEqual(await rid('forward'), [0, 2, 2]);
+  assert.deepEqual(await rid('nearest', 0), [null, null, 2]);
+});
+
 /** The obviously-correct O(n·m) reference. */
 function bruteForce(lk: number[], rk: number[], lg: number[], rg: number[], dir: AsofDirection, tol: number, exact: boolean): number[] {
   return lk.map((x, i) => {

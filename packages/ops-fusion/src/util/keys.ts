@@ -13,7 +13,6 @@ export interface Keys {
   readonly base: bigint;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function isBigKind(t: DType): boolean {
   return t.kind === 'timestamp' || t.kind === 'int64' || t.kind === 'uint64';
@@ -58,30 +57,31 @@ export function readKeys(datas: readonly arrow.Data[], types: readonly DType[], 
       op, column, fix: "cast both keys to the same dtype (withColumn(k, col(k).cast(dt.timestamp('ns'))))",
     });
   }
-  let lo: bigint | undefined, hi: bigint | undefined;
-  for (const d of datas) {
-    const v = d.values as BigInt64Array;
-    for (let i = 0; i < d.length; i++) {
-      const x = v[d.offset + i]!;
-      if (lo === undefined || x < lo) lo = x;
-      if (hi === undefined || x > hi) hi = x;
-    }
-  }
-  const base = lo ?? 0n;
-  if (hi === undefined || hi - base <= MAX_SAFE) {
-    const arrays = datas.map((d) => {
-      const out = new Float64Array(d.length);
-      const v = d.values as BigInt64Array;
-      for (let i = 0; i < d.length; i++) out[i] = Number(v[d.offset + i]! - base);
-      return out;
-    });
-    return { arrays, big: false, base };
-  }
+  // Offsets from the first key, computed from the 32-bit halves of each int64 (no bigint
+  // arithmetic): exact while the high halves differ by less than 2^20, i.e. offsets below 2^52.
+  const first = datas.find((d) => d.length > 0);
+  const base = first ? (first.values as BigInt64Array)[first.offset]! : 0n;
+  const bhi = Number(base >> 32n), blo = Number(BigInt.asUintN(32, base));
+  let fits = true;
   const arrays = datas.map((d) => {
+    const v = d.values as BigInt64Array;
+    const lo32 = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+    const hi32 = v instanceof BigUint64Array ? lo32 : new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+    const out = new Float64Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const k = (d.offset + i) * 2;
+      const dh = hi32[k + 1]! - bhi;
+      if (dh >= 1048576 || dh <= -1048576) { fits = false; break; }
+      out[i] = dh * 4294967296 + (lo32[k]! - blo);
+    }
+    return out;
+  });
+  if (fits) return { arrays, big: false, base };
+  const bigArrays = datas.map((d) => {
     const v = d.values as BigInt64Array;
     return BigInt64Array.from(v.subarray(d.offset, d.offset + d.length));
   });
-  return { arrays, big: true, base };
+  return { arrays: bigArrays, big: true, base };
 }
 
 /** A tolerance on the keys' scale (Infinity / no limit when undefined). */
