@@ -15,6 +15,7 @@ const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];
 const N = Number(process.env.IMAGE_BENCH_N ?? 200);
 const RUNS = Number(process.env.IMAGE_BENCH_RUNS ?? 5);
 const paths = await imageCorpus(N);
+const WORKERS = process.env.IMAGE_BENCH_WORKERS ? { workers: Number(process.env.IMAGE_BENCH_WORKERS) } : {};
 
 const pipeline = (shrink: 'exact' | 'fast') => fromRows(paths.map((path) => ({ path })), { path: dt.utf8() })
   .map(decodeImage({ column: 'path', output: 'image', shrink }))
@@ -60,7 +61,7 @@ async function decodeOnly(): Promise<void> {
 }
 
 // Same output: the 'fast' plan (shrink-on-load in libvips) must equal the hand loop exactly.
-const mf = await pipeline('fast').compute({ batchSize: 32 });
+const mf = await pipeline('fast').compute({ batchSize: 32, ...WORKERS });
 const hand = await sharpLoop();
 const col = mf.getChild('pixels')!;
 let maxDiff = 0;
@@ -77,9 +78,9 @@ const decodeMs = summarize(decodeRuns).median;
 
 const results = [
   await compare(`decode+resize256+crop224+normalize, ${N} JPEGs: modaflow shrink='fast' (libvips) vs sharp loop`,
-    () => pipeline('fast').compute({ batchSize: 32 }), sharpLoop, { runs: RUNS, extra: { maxDiff } }),
+    () => pipeline('fast').compute({ batchSize: 32, ...WORKERS }), sharpLoop, { runs: RUNS, extra: { maxDiff } }),
   await compare(`same, modaflow default shrink='exact' (bit-identical to torchvision) vs sharp loop`,
-    () => pipeline('exact').compute({ batchSize: 32 }), sharpLoop, { runs: RUNS }),
+    () => pipeline('exact').compute({ batchSize: 32, ...WORKERS }), sharpLoop, { runs: RUNS }),
 ];
 const ips = (ms: number): number => (N * 1000) / ms;
 for (const r of results) {

@@ -18,6 +18,7 @@ test("decode → resize folds into one decode; policy 'exact' gives identical pi
   const ds = source().map(decodeImage({ column: 'path', output: 'image' })).map(resize({ column: 'image', size: 256 })).map(centerCrop({ column: 'image', size: 224 }));
   const plan = ds.explain();
   assert.match(plan, /image\.decode absorbed image\.resize/);
+  assert.match(plan, /image\.decode absorbed image\.center-crop/);
   const optimized = col<Tensor>(await ds.compute(W0), 'image', IMAGE_U8);
   const plain = col<Tensor>(await ds.compute({ ...W0, optimizer: false }), 'image', IMAGE_U8);
   assert.equal(optimized.length, paths.length);
@@ -37,6 +38,13 @@ test("policy 'fast' (shrink-on-load) keeps every shape and stays within a few le
     n += t.data.length;
   });
   assert.ok(sum / n < 2, `mean abs diff ${(sum / n).toFixed(3)} levels`);
+});
+
+test("under 'fast' libvips cuts the absorbed centre crop: same pixels as cropping afterwards", async () => {
+  const resize = { size: 256, engine: 'vips', policy: 'fast' } as const;
+  const cut = col<Tensor>(await source().map(decodeImage({ column: 'path', output: 'image', resize, centerCrop: [224, 200] })).compute(W0), 'image', IMAGE_U8);
+  const after = col<Tensor>(await source().map(decodeImage({ column: 'path', output: 'image', resize, shrink: 'off' })).map(centerCrop({ column: 'image', size: [224, 200] })).compute(W0), 'image', IMAGE_U8);
+  cut.forEach((t, i) => { assert.deepEqual(t.shape, [224, 200, 3]); assert.deepEqual(t.data, after[i]!.data, paths[i]!.path); });
 });
 
 test('a resize into another column is not absorbed (the full-size image is still wanted)', () => {

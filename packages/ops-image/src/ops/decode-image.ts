@@ -2,11 +2,12 @@
 // uint8 HWC tensor; EXIF orientation applied, colour mode converted; bad files become row errors.
 import { availableParallelism } from 'node:os';
 import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type OpDef, type Utf8 } from '@modaflow/core';
-import { convertChannels } from '../util/transforms.ts';
 import { IMAGE_U8, forExecutor, imageColumn, type ImageU8, type Img } from '../util/image.ts';
 import { DEFAULT_MAX_PIXELS, checkedSharp, decodeBytes, decodeError, forEachLimit, readBytes, type ColorMode, type FailOn } from '../util/decode.ts';
 import { resizeImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
 import type { ResizeParams } from './resize.ts';
+import type { CenterCropParams } from './center-crop.ts';
+import { centerCropImage, centerOffset, convertChannels } from '../util/transforms.ts';
 
 export interface DecodeImageParams {
   readonly column: string;
@@ -34,9 +35,16 @@ export interface DecodeImageParams {
    * full-size image column), 'fast' (shrink-on-load with libvips: not bit-identical), 'off'.
    */
   readonly shrink?: 'exact' | 'fast' | 'off';
+  /**
+   * A centre crop absorbed after the resize (decode → resize → centerCrop), as [height, width].
+   * Under 'fast' libvips extracts it in the same pipeline; the pixels are those of the two steps.
+   */
+  readonly centerCrop?: readonly [number, number];
 }
 
 const MODES = new Set(['RGB', 'L', 'RGBA', 'keep']);
+/** Files decoded at once per kernel call: enough to keep libuv's thread pool (4 threads by default) busy. */
+const IN_FLIGHT = Math.max(availableParallelism(), Number(process.env['UV_THREADPOOL_SIZE'] ?? 4));
 
 export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImageParams>({
   name: 'image.decode',
@@ -51,6 +59,7 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
     if (p.mode !== undefined && !MODES.has(p.mode)) bad(`mode '${p.mode}' is unknown`, 'use RGB, L, RGBA or keep');
     if (p.maxPixels !== undefined && !(Number.isInteger(p.maxPixels) && p.maxPixels > 0)) bad(`maxPixels ${p.maxPixels} is not a positive integer`, 'pass a pixel count such as 100_000_000');
     if (p.shrink !== undefined && !['exact', 'fast', 'off'].includes(p.shrink)) bad(`shrink '${p.shrink}' is unknown`, "use 'exact', 'fast' or 'off'");
+    if (p.centerCrop && !(p.centerCrop.length === 2 && p.centerCrop.every((v) => Number.isInteger(v) && v > 0))) bad(`centerCrop ${JSON.stringify(p.centerCrop)} is not [height, width]`, 'pass centerCrop: [224, 224]');
     if (p.resize) {
       validateResize(p.resize, 'image.decode');
       if (p.resize.policy !== undefined && p.resize.policy !== 'exact' && p.resize.policy !== 'fast') bad(`resize.policy '${p.resize.policy}' is unknown`, "use 'exact' or 'fast'");
@@ -58,9 +67,16 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
   },
   absorb(p, next): OpCall | null {
     const policy = p.shrink ?? 'exact';
-    if (policy === 'off' || p.resize || next.op !== 'image.resize') return null;
-    const r = next.params as ResizeParams;
+    if (policy === 'off') return null;
     const out = p.output ?? p.column;
+    if (next.op === 'image.center-crop' && p.resize && !p.centerCrop) {
+      const c = next.params as CenterCropParams;
+      if (c.column !== out || (c.output ?? c.column) !== out) return null;
+      const size: [number, number] = typeof c.size === 'number' ? [c.size, c.size] : [c.size[0], c.size[1]];
+      return decodeImageDef.call({ ...p, centerCrop: size });
+    }
+    if (p.resize || next.op !== 'image.resize') return null;
+    const r = next.params as ResizeParams;
     // The resize must consume decode's output and replace it; otherwise the full-size image is still needed.
     if (r.column !== out || (r.output ?? r.column) !== out) return null;
     // 'fast' decodes through libvips' resampler, which never skips antialiasing.
@@ -73,15 +89,16 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
     const vals = input.values(column) as (string | Uint8Array | null)[];
     const out: (Img | null)[] = new Array(vals.length).fill(null);
     const opts = { mode: p.mode ?? 'RGB', autoOrient: p.autoOrient ?? true, maxPixels: p.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: p.failOn ?? 'error' } as const;
-    await forEachLimit(vals, Math.max(2, availableParallelism()), async (v, i) => {
+    await forEachLimit(vals, IN_FLIGHT, async (v, i) => {
       if (v === null) return;
       try {
         const bytes = typeof v === 'string' ? await readBytes(v) : v;
         const what = typeof v === 'string' ? `'${v}'` : 'the bytes';
-        if (p.resize && p.resize.policy === 'fast') out[i] = await decodeFast(bytes, opts, p.resize, what);
+        if (p.resize && p.resize.policy === 'fast') out[i] = await decodeFast(bytes, opts, p.resize, p.centerCrop, what);
         else {
           const img = await decodeBytes(bytes, opts, what);
-          out[i] = p.resize ? await resizeImage(img, p.resize) : img;
+          const r = p.resize ? await resizeImage(img, p.resize) : img;
+          out[i] = p.centerCrop ? centerCropImage(r, p.centerCrop[0], p.centerCrop[1]) : r;
         }
       } catch (e) {
         ctx.rowError(i, e as Error, { column });
@@ -92,23 +109,28 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
 });
 
 /** Decode with libvips' shrink-on-load and resize in the same libvips pipeline. */
-async function decodeFast(bytes: Uint8Array, o: { mode: ColorMode; autoOrient: boolean; maxPixels: number; failOn: FailOn }, r: ResizeSpec, what: string): Promise<Img> {
+async function decodeFast(bytes: Uint8Array, o: { mode: ColorMode; autoOrient: boolean; maxPixels: number; failOn: FailOn }, r: ResizeSpec, crop: readonly [number, number] | undefined, what: string): Promise<Img> {
   let result;
   try {
     const meta = await (await checkedSharp(bytes, o)).metadata();
     const w0 = o.autoOrient ? meta.autoOrient.width : meta.width;
     const h0 = o.autoOrient ? meta.autoOrient.height : meta.height;
     const [w, h] = scaledSize(w0, h0, r);
-    const s = await checkedSharp(bytes, o);
-    result = await s.resize(w, h, { fit: 'fill', kernel: VIPS_KERNEL[r.kernel ?? 'bilinear'], fastShrinkOnLoad: true })
-      .raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    let s = (await checkedSharp(bytes, o)).resize(w, h, { fit: 'fill', kernel: VIPS_KERNEL[r.kernel ?? 'bilinear'], fastShrinkOnLoad: true });
+    // A crop that fits inside (and no fit-mode padding/cropping in between) is cut by libvips.
+    if (crop && (typeof r.size === 'number' || (r.fit ?? 'fill') === 'fill') && crop[0] <= h && crop[1] <= w) {
+      s = s.extract({ left: centerOffset(w, crop[1]), top: centerOffset(h, crop[0]), width: crop[1], height: crop[0] });
+      crop = undefined;
+    }
+    result = await s.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw decodeError(e, what);
   }
   const { data, info } = result;
   let img: Img = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
   if (o.mode !== 'keep') img = convertChannels(img, o.mode === 'L' ? 1 : o.mode === 'RGB' ? 3 : 4);
-  return finishFit(img, r);
+  img = finishFit(img, r);
+  return crop ? centerCropImage(img, crop[0], crop[1]) : img;
 }
 
 type DecodeOut<O extends string> = { [K in O]: ImageU8 };

@@ -55,6 +55,15 @@ export const toTensorDef = defineOp<ToTensorParams>({
       }
       const out = f32 ? new Float32Array(data.length) : new Uint8Array(data.length);
       const n = W * H;
+      if (chw && scale && p.mean && p.std && (p.mean.length === C || p.mean.length === 1)) {
+        // One pass: the same float32 roundings as ToTensor then Normalize.
+        for (let c = 0; c < C; c++) {
+          const m = Math.fround(p.mean.length === 1 ? p.mean[0]! : p.mean[c]!), sd = Math.fround(p.std.length === 1 ? p.std[0]! : p.std[c]!);
+          const o = c * n;
+          for (let q = 0, s = c; q < n; q++, s += C) out[o + q] = Math.fround(Math.fround(data[s]! / 255) - m) / sd;
+        }
+        return { data: out, shape } as Tensor;
+      }
       if (chw) {
         for (let c = 0; c < C; c++) {
           const o = c * n;

@@ -28,7 +28,7 @@ export function centerCropImage(img: Img, height: number, width: number): Img {
 }
 
 /** Where a crop of `crop` starts in `size`: torchvision first pads (floor half before), then rounds. */
-function centerOffset(size: number, crop: number): number {
+export function centerOffset(size: number, crop: number): number {
   if (crop > size) return -Math.floor((crop - size) / 2);
   const d = size - crop;
   if (d % 2 === 0) return d / 2;
