@@ -16,6 +16,7 @@ import { source } from './helpers.ts';
 import { add, center, counted, countedRows } from './test-ops.ts';
 
 const schemas = new PlanSchemas(new Map());
+const DEFAULT_RULES_BY_NAME = { reorderFilters: DEFAULT_RULES.find((r) => r.name === 'reorder-filters')! };
 
 test('rule names match their files and are unique; each states a precondition', () => {
   const names = DEFAULT_RULES.map((r) => r.name);
@@ -126,4 +127,27 @@ test("split-global-op 'recompute': the statistics stage streams a second run of 
   assert.deepEqual(rowsOf(on).map((r) => r.c), rowsOf(off).map((r) => r.c));
   const mean = rows.reduce((s, r) => s + r.a, 0) / rows.length;
   assert.deepEqual(rowsOf(on).map((r) => r.c), rows.map((r) => r.a - mean));
+});
+
+test('split-global-op recomputes when holding the input would pass the cache budget, however cheap a row is to hold', async () => {
+  const { planGlobalStats, CACHE_BUDGET_BYTES } = await import('../../src/plan/rules/split-global-op.ts');
+  const small = fromRows([{ a: 1 }], { a: dt.float64() });
+  const ctx = { schemaOf: (n: PlanNode) => schemas.of(n), onError: 'fail' as const };
+  assert.equal(planGlobalStats(small.plan, ctx, new Set()).mode, 'cache');
+  // A source claiming enough rows: 8 B/row × rows > budget.
+  const huge = { ...small.plan, source: Object.assign(Object.create(Object.getPrototypeOf((small.plan as { source: object }).source)), (small.plan as { source: object }).source, { rowCount: CACHE_BUDGET_BYTES / 8 + 1 }) } as PlanNode;
+  const gs = planGlobalStats(huge, ctx, new Set());
+  assert.equal(gs.mode, 'recompute');
+  assert.match(gs.reason, /would pass the 1024 MiB cache budget/);
+});
+
+test('reorder-filters prefers observed selectivity over its guesses', () => {
+  const { reorderFilters } = DEFAULT_RULES_BY_NAME;
+  const plan = source().filter(col('a').eq(1)).filter(col('b').ne(0)).plan;
+  // Guesses: a = 1 keeps 10%, b != 0 keeps 90%: a = 1 runs first (it is already first: no change).
+  assert.equal(optimize(plan, schemas, { rules: [reorderFilters] }).fired.length, 0);
+  // Observed: a = 1 keeps everything, b != 0 almost nothing: b != 0 runs first.
+  const observed = new Map([['Filter a = 1', 1], ['Filter b != 0', 0.05]]);
+  const r = optimize(plan, schemas, { rules: [reorderFilters], selectivity: observed });
+  assert.deepEqual(r.fired.map((f) => f.notes), [['ran Filter b != 0 → Filter a = 1']]);
 });

@@ -16,6 +16,9 @@ export const EXPR_COST_PER_ROW = 0.05;
 /** µs per byte to hold a row in memory between the stages (copy, GC pressure, and the risk of swapping). */
 export const CACHE_COST_PER_BYTE = 0.002;
 
+/** Bytes the statistics stage may keep in memory: beyond it, recomputing wins whatever the per-row costs. */
+export const CACHE_BUDGET_BYTES = 2 ** 30;
+
 /** Rough in-memory size of one value of a dtype, in bytes. */
 export function dtypeBytes(t: DType): number {
   switch (t.kind) {
@@ -43,13 +46,18 @@ export function planGlobalStats(input: PlanNode, ctx: RuleContext, shared: Reado
   // Walk the input's subplan: what would computing it a second time cost, and is it allowed at all?
   let recompute = 0;
   let blocker: string | null = null;
+  // Rows the input may hold: the sum of its sources' row counts when every one is known.
+  let rows: number | null = 0;
   const seen = new Set<PlanNode>();
   const walk = (n: PlanNode) => {
     if (seen.has(n)) return;
     seen.add(n);
     if (shared.has(n)) { blocker ??= 'its input is shared with another consumer and kept in memory anyway'; return; }
     switch (n.kind) {
-      case 'source': recompute += SOURCE_COST_PER_ROW; break;
+      case 'source':
+        recompute += SOURCE_COST_PER_ROW;
+        rows = rows === null || n.source.rowCount === undefined ? null : rows + n.source.rowCount;
+        break;
       case 'map': {
         const p = propsOf(n.call);
         if (!p.deterministic) blocker ??= `${n.call.op} is not deterministic: a second run would see other values`;
@@ -67,6 +75,9 @@ export function planGlobalStats(input: PlanNode, ctx: RuleContext, shared: Reado
   const cache = bytes * CACHE_COST_PER_BYTE;
   const est = `recompute ≈ ${fmt(recompute)} µs/row, cache ≈ ${fmt(cache)} µs/row (${bytes} B/row)`;
   if (blocker) return { mode: 'cache', reason: `cache: ${blocker}` };
+  if (rows !== null && rows * bytes > CACHE_BUDGET_BYTES) {
+    return { mode: 'recompute', reason: `recompute input: holding ${rows} rows × ${bytes} B would pass the ${CACHE_BUDGET_BYTES / 2 ** 20} MiB cache budget` };
+  }
   return recompute < cache ? { mode: 'recompute', reason: `recompute input: ${est}` } : { mode: 'cache', reason: `cache input: ${est}` };
 }
 
@@ -79,7 +90,7 @@ export const splitGlobalOp: Rule = {
   precondition:
     'applies to maps whose op declares stats (GlobalStats); recompute is chosen only if every op in the input subplan ' +
     'is deterministic and has no sideEffects, no table op or shared node is in it, and re-running it is estimated cheaper ' +
-    'than holding its rows in memory',
+    'than holding its rows in memory (or holding them would pass the cache budget)',
   rewrite(plan: PlanNode, ctx: RuleContext): RuleResult {
     const shared = sharedNodes(plan);
     const notes: string[] = [];
