@@ -151,3 +151,14 @@ test('reorder-filters prefers observed selectivity over its guesses', () => {
   const r = optimize(plan, schemas, { rules: [reorderFilters], selectivity: observed });
   assert.deepEqual(r.fired.map((f) => f.notes), [['ran Filter b != 0 → Filter a = 1']]);
 });
+
+test('a limit pushed into a source does not cut a shard short', async () => {
+  const ds = source(40).map(add('a', 'x', 1)).limit(5);
+  for (const index of [0, 1, 2]) {
+    const opts = { workers: 0, batchSize: 4, shard: { index, count: 3 } } as const;
+    const on = rowsOf(await ds.compute(opts));
+    assert.equal(on.length, 5);
+    assert.deepEqual(on, rowsOf(await ds.compute({ ...opts, optimizer: false })));
+  }
+  assert.match(ds.explain(), /fromRows 40 rows limit=5/);
+});

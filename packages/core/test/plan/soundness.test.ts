@@ -156,6 +156,6 @@ for (const onError of ['fail', 'skip'] as const) {
         assert.ok(!got.error, `optimized run failed: ${got.error?.message}\n${text(r.plan)}`);
         assert.deepEqual(got.rows, want.rows, `before:\n${text(ds.plan)}\nafter:\n${text(r.plan)}`);
       },
-    ), { numRuns: 250 });
+    ), { numRuns: 200 });
   });
 }
