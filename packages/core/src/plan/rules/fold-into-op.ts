@@ -8,15 +8,14 @@ import { sharedNodes, transformUp } from '../rule.ts';
 export const foldIntoOp: Rule = {
   name: 'fold-into-op',
   precondition:
-    'a map folds into the map right below it only if the lower op declares absorb() and accepts this call, the lower ' +
-    'node has no other consumer, and neither is a global op whose statistics stage was planned already',
+    'a map folds into the map right below it only if the lower op declares absorb() and accepts this call (the op vouches ' +
+    'that the one call computes what the two did), and the lower node has no other consumer',
   rewrite(plan: PlanNode): RuleResult {
     const shared = sharedNodes(plan);
     const notes: string[] = [];
     const out = transformUp(plan, (n) => {
       if (n.kind !== 'map' || n.input.kind !== 'map' || shared.has(n.input)) return n;
       const below = n.input;
-      if (below.globalStats || n.globalStats) return n;
       const absorb = getOp(below.call.op)?.spec.absorb;
       const call = absorb?.(below.call.params, n.call);
       if (!call) return n;

@@ -95,8 +95,10 @@ export const splitGlobalOp: Rule = {
     const shared = sharedNodes(plan);
     const notes: string[] = [];
     const out = transformUp(plan, (n) => {
-      if (n.kind !== 'map' || !isGlobal(n.call) || n.globalStats) return n;
+      if (n.kind !== 'map' || !isGlobal(n.call)) return n;
+      // Decided again each pass: a later rewrite of the input may change the costs.
       const gs = planGlobalStats(n.input, ctx, shared);
+      if (n.globalStats?.mode === gs.mode && n.globalStats.reason === gs.reason) return n;
       notes.push(`${n.call.op}: statistics stage, then row-local stage; ${gs.reason}`);
       return { ...n, globalStats: gs } satisfies MapNode;
     }, shared);
