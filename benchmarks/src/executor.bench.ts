@@ -16,10 +16,10 @@ type XS = { x: Float64 };
 const results: Comparison[] = [];
 
 /** A source that builds fresh buffers for every batch (as CSV or fromRows do). */
-function freshSource(batches: number, rows: number): Source {
+function freshSource(batches: number, rows: number): Source & { freshBatches: true } {
   const schema = { x: dt.float64() };
   return {
-    name: 'fresh', knownSchema: schema, rowCount: batches * rows, describe: () => `${batches} × ${rows}`,
+    name: 'fresh', freshBatches: true, knownSchema: schema, rowCount: batches * rows, describe: () => `${batches} × ${rows}`,
     resolveSchema: async () => schema,
     async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
       for (let b = 0; b < batches; b++) {

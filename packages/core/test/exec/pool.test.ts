@@ -213,13 +213,23 @@ class GenSource implements Source {
 }
 
 test('zero copy: with retries: 0 the sender buffers are detached after the hand-off, and results come back by transfer', async () => {
-  const src = new GenSource(4, 1000, true);
-  const ds = fromSource<typeof XS>(src).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }));
+  // fromRows builds fresh buffers for every batch, so the engine may give them away.
+  const kept: Chunk[] = [];
+  const ds = fromRows(Array.from({ length: 4000 }, (_, i) => ({ x: i })), XS);
+  const src = (ds.plan as Extract<typeof ds.plan, { kind: 'source' }>).source;
+  const spy: Source = Object.assign(Object.create(src) as Source, {
+    async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
+      for await (const b of src.read(o)) { kept.push(b.chunk); yield b; }
+    },
+  });
+  assert.equal(spy.name, 'fromRows');
   const events: ProgressEvent[] = [];
-  const t = await ds.compute({ workers: 2, retries: 0, progress: { next: (e) => events.push(e) } });
+  const t = await fromSource<typeof XS>(spy).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }))
+    .compute({ workers: 2, retries: 0, batchSize: 1000, progress: { next: (e) => events.push(e) } });
   assert.equal(t.numRows, 4000);
   assert.equal(t.getChild('y')!.get(3999), 4000);
-  for (const c of src.keep) {
+  assert.equal(kept.length, 4);
+  for (const c of kept) {
     assert.equal(c.columns['x']!.values.byteLength, 0, 'column buffer detached');
     assert.equal(c.rowIds.byteLength, 0, 'row ids detached');
   }
@@ -232,7 +242,7 @@ test('zero copy: with retries: 0 the sender buffers are detached after the hand-
   }
 });
 
-test('zero copy: the caller’s data (fromArrow) and retry copies are never detached', async () => {
+test('zero copy: the caller’s data (fromArrow), sources not known to build fresh buffers and retry copies are never detached', async () => {
   const src = new GenSource(3, 500, true);
   const ds = fromSource<typeof XS>(src).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }));
   const events: ProgressEvent[] = [];
@@ -244,6 +254,12 @@ test('zero copy: the caller’s data (fromArrow) and retry copies are never deta
   const t = await fromArrow<typeof XS>(table).map(affine({ column: 'x', output: 'y', a: 2, b: 0 })).compute({ workers: 2, retries: 0, batchSize: 100 });
   assert.equal(t.getChild('y')!.get(299), 598);
   assert.equal(table.getChild('x')!.data[0]!.values.byteLength, 300 * 8, "the caller's table is intact");
+  const unknown = new GenSource(2, 100, true);
+  await fromSource<typeof XS>(unknown).map(affine({ column: 'x', output: 'y', a: 1, b: 1 })).compute({ workers: 2, retries: 0, batchSize: 100 });
+  for (const c of unknown.keep) assert.equal(c.columns['x']!.values.byteLength, 800, 'a source that does not declare freshBatches keeps its buffers');
+  const fresh = Object.assign(new GenSource(2, 100, true), { freshBatches: true });
+  await fromSource<typeof XS>(fresh).map(affine({ column: 'x', output: 'y', a: 1, b: 1 })).compute({ workers: 2, retries: 0, batchSize: 100 });
+  for (const c of fresh.keep) assert.equal(c.columns['x']!.values.byteLength, 0, 'freshBatches: true lets the engine give them away');
 });
 
 test('backpressure: a source 20× larger than the byte bound streams through with bounded batches in flight and flat memory', async () => {

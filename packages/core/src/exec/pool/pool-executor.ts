@@ -47,6 +47,8 @@ interface Done {
   readonly bytesOut: number;
 }
 
+const FRESH_SOURCES = new Set(['fromRows', 'readCsv', 'readManifest']);
+
 function fromWire(e: WireError): ModaflowError {
   const ctx = {
     ...(e.op !== undefined ? { op: e.op } : {}), ...(e.column !== undefined ? { column: e.column } : {}),
@@ -122,8 +124,11 @@ export class StageExecutor extends InProcessExecutor {
     if ((this.consumers.get(inp) ?? 0) > 1) return false; // replayed to several consumers
     if (this.physical.byTop.has(inp)) return true; // batches that came back from workers
     if (inp.kind === 'join') return true; // gathered into fresh buffers
-    // fromArrow batches are the caller's table; other sources build fresh buffers per batch.
-    return inp.kind === 'source' && inp.source.name !== 'fromArrow';
+    // Only sources known to build fresh buffers for every batch. Others may hand out the caller's
+    // data (fromArrow) or slices that share buffers with the next batch (a slice keeps the whole
+    // validity bitmap): transferring one slice's buffers would detach the next one's.
+    // A custom source opts in with `freshBatches: true`.
+    return inp.kind === 'source' && (FRESH_SOURCES.has(inp.source.name) || (inp.source as { freshBatches?: boolean }).freshBatches === true);
   }
 
   private async *stage(s: Stage): AsyncGenerator<Chunk> {
