@@ -5,7 +5,7 @@ import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema
 import { defineTableOp, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
 import { readKeys, orderBy } from '../util/keys.ts';
 import { isTimeKeyType, unitOf } from '../util/time-units.ts';
-import { NUMERIC_KINDS } from '../util/columns.ts';
+import { NUMERIC_KINDS, numericColumn } from '../util/columns.ts';
 
 export type InterpolationMethod = 'linear' | 'previous' | 'nearest';
 
@@ -86,11 +86,8 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
     const d = r.columns[c]!;
     // The samples of this column: source rows with a value, in time order.
     const rows: number[] = [];
-    for (const i of order) {
-      if (!isValid(d, i)) continue;
-      if (t.kind !== 'tensor' && Number.isNaN(Number(getValue(t, d, i)))) continue;
-      rows.push(i);
-    }
+    const scalarValid = t.kind === 'tensor' ? null : numericColumn(t, d).valid;
+    for (const i of order) if (scalarValid ? scalarValid[i] : isValid(d, i)) rows.push(i);
     const xs = (keys.big ? new BigInt64Array(rows.length) : new Float64Array(rows.length)) as Float64Array;
     rows.forEach((i, k) => { xs[k] = sk[i]! as number; });
     const size = t.kind === 'tensor' ? t.shape.reduce((a, b) => a * b, 1) : 1;
@@ -141,6 +138,10 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
           out[i * size + e] = y;
         }
       }
+    }
+    if (t.kind !== 'tensor' && valid.every((x) => x === 1)) {
+      cols[c] = buildData(ot, out); // a float64 column over the buffer, no copy
+      continue;
     }
     const vals = new Array(n);
     for (let i = 0; i < n; i++) {
