@@ -1,6 +1,7 @@
 // image.to-tensor: uint8 HWC image → float32 (scaled to [0, 1], as torchvision ToTensor) or uint8
 // tensor in CHW or HWC layout; optionally normalized in the same pass, optionally of a fixed shape.
-import { defineOp, dt, InvalidArgumentError, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor, type Uint8, type VariableShapeTensor } from '@modaflow/core';
+import * as arrow from 'apache-arrow';
+import { toArrowType, defineOp, dt, InvalidArgumentError, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor, type Uint8, type VariableShapeTensor } from '@modaflow/core';
 import { floatColumn, forExecutor, imageF32, readImages, mapRows, type ImageU8, type Layout } from '../util/image.ts';
 import { checkMeanStd, normalizeInPlace } from '../util/normalize.ts';
 
@@ -45,7 +46,10 @@ export const toTensorDef = defineOp<ToTensorParams>({
     const chw = (p.layout ?? 'CHW') === 'CHW';
     const f32 = p.dtype !== 'uint8';
     const scale = f32 && p.scale !== false;
-    const rows = mapRows(readImages(input, p.column), ctx, p.column, (img) => {
+    // With a fixed shape every row is written straight into the column's single buffer.
+    const size = p.shape ? p.shape[0] * p.shape[1] * p.shape[2] : 0;
+    const flat = p.shape ? (f32 ? new Float32Array(input.numRows * size) : new Uint8Array(input.numRows * size)) : null;
+    const rows = mapRows(readImages(input, p.column), ctx, p.column, (img, i) => {
       const { data, width: W, height: H, channels: C } = img;
       const shape = chw ? [C, H, W] : [H, W, C];
       if (p.shape && !shape.every((d, k) => d === p.shape![k])) {
@@ -53,15 +57,11 @@ export const toTensorDef = defineOp<ToTensorParams>({
           op: 'image.to-tensor', column: p.column, fix: 'resize/crop to that size first (e.g. centerCrop), or drop the fixed shape',
         });
       }
-      const out = f32 ? new Float32Array(data.length) : new Uint8Array(data.length);
+      const out = flat ? flat.subarray(i * size, (i + 1) * size) : f32 ? new Float32Array(data.length) : new Uint8Array(data.length);
       const n = W * H;
       if (chw && scale && p.mean && p.std && (p.mean.length === C || p.mean.length === 1)) {
         // One pass: the same float32 roundings as ToTensor then Normalize.
-        for (let c = 0; c < C; c++) {
-          const m = Math.fround(p.mean.length === 1 ? p.mean[0]! : p.mean[c]!), sd = Math.fround(p.std.length === 1 ? p.std[0]! : p.std[c]!);
-          const o = c * n;
-          for (let q = 0, s = c; q < n; q++, s += C) out[o + q] = Math.fround(Math.fround(data[s]! / 255) - m) / sd;
-        }
+        normalizedPlanes(data, out as Float32Array, C, n, p.mean, p.std);
         return { data: out, shape } as Tensor;
       }
       if (chw) {
@@ -78,10 +78,24 @@ export const toTensorDef = defineOp<ToTensorParams>({
     const t = outType(p);
     if (t.kind === 'varTensor' && t.item.kind === 'float32') return { columns: { [name]: forExecutor(input, floatColumn(t as ReturnType<typeof imageF32>, rows as (Tensor<Float32Array> | null)[]), rows) } };
     if (t.kind === 'varTensor') return { columns: { [name]: rows } };
-    // Fixed-shape rows are copied into one buffer by the executor either way.
-    return { columns: { [name]: rows } };
+    const valid = Uint8Array.from(rows, (r) => (r === null ? 0 : 1));
+    const child = arrow.makeData({ type: toArrowType(t.item) as arrow.Float32, length: flat!.length, nullCount: 0, data: flat as Float32Array });
+    const nulls = valid.length - valid.reduce((a, b) => a + b, 0);
+    let bitmap: Uint8Array | null = null;
+    if (nulls) { bitmap = new Uint8Array((valid.length + 7) >> 3); valid.forEach((v, k) => { if (v) bitmap![k >> 3]! |= 1 << (k & 7); }); }
+    const built = arrow.makeData({ type: toArrowType(t) as arrow.FixedSizeList, length: input.numRows, nullCount: nulls, nullBitmap: bitmap, child });
+    return { columns: { [name]: forExecutor(input, built, rows) } };
   },
 });
+
+/** uint8 HWC → float32 CHW, (v / 255 - mean) / std with torch's float32 roundings; monomorphic for speed. */
+function normalizedPlanes(data: Uint8Array, out: Float32Array, C: number, n: number, mean: readonly number[], std: readonly number[]): void {
+  for (let c = 0; c < C; c++) {
+    const m = Math.fround(mean.length === 1 ? mean[0]! : mean[c]!), sd = Math.fround(std.length === 1 ? std[0]! : std[c]!);
+    const o = c * n;
+    for (let q = 0, s = c; q < n; q++, s += C) out[o + q] = Math.fround(Math.fround(data[s]! / 255) - m) / sd;
+  }
+}
 
 type Item<D> = D extends 'uint8' ? Uint8 : Float32;
 type Out<D, S> = S extends readonly [number, number, number] ? FixedShapeTensor<Item<D>, S> : VariableShapeTensor<Item<D>, 3>;

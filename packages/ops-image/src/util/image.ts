@@ -90,9 +90,9 @@ export function floatColumn(t: ImageF32, rows: readonly (Tensor<Float32Array> | 
  * modules can do that), Arrow objects do not pass its instanceof checks, so plain values are
  * handed over instead and the executor builds the column.
  */
-export function forExecutor(input: KernelInput, built: ArrowData, rows: readonly (Img | Tensor | null)[]): ArrowData | unknown[] {
+export function forExecutor(input: KernelInput, built: ArrowData | object, rows: readonly (Img | Tensor | null)[]): ArrowData | unknown[] {
   const first = Object.keys(input.schema)[0];
-  if (first === undefined || Object.getPrototypeOf(input.data(first)) === Object.getPrototypeOf(built)) return built;
+  if (first === undefined || Object.getPrototypeOf(input.data(first)) === Object.getPrototypeOf(built)) return built as ArrowData;
   return rows.map((r) => (r === null ? null : 'shape' in r ? r : { data: r.data, shape: [r.height, r.width, r.channels] }));
 }
 
