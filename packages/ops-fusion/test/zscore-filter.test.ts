@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { dt, fromRows } from '@modaflow/core';
-import { zscoreFilter } from '../src/index.ts';
+import { modalityDropout, zscoreFilter } from '../src/index.ts';
 import { addExact, exactSum, roundExact } from '../src/util/exact-sum.ts';
 import { column } from './helpers.ts';
 
@@ -87,4 +87,23 @@ test('law: the z-score filter keeps the same set of rows whatever the batch size
       const b = column(await fromRows(shuffled, schema).map(call).compute({ batchSize }), 'id') as number[];
       assert.deepEqual([...b].sort((p, q) => p - q), a);
     }), { numRuns: 80 });
+});
+
+test('law: the z-score filter and modality dropout give the same rows on 2 workers as in-process', async () => {
+  let s = 11;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rows = Array.from({ length: 1500 }, (_, id) => ({ id, x: rnd() < 0.02 ? 40 * rnd() : rnd() < 0.05 ? null : rnd() * 3, g: rnd() < 0.5 ? 'a' : 'b' }));
+  const schema = { id: dt.int32(), x: dt.float64(), g: dt.utf8() };
+  for (const robust of [false, true]) {
+    const call = zscoreFilter({ column: 'x', robust, by: 'g', threshold: 2 });
+    const a = column(await fromRows(rows, schema).map(call).compute({ workers: 0 }), 'id') as number[];
+    const b = column(await fromRows(rows, schema).map(call).compute({ workers: 2, batchSize: 97 }), 'id') as number[];
+    assert.deepEqual([...b].sort((p, q) => p - q), a);
+    assert.ok(a.length < rows.length && a.length > rows.length * 0.8);
+  }
+  const drop = modalityDropout({ columns: { x: dt.float64(), g: dt.utf8() }, p: 0.4, seed: 5 });
+  const d0 = await fromRows(rows, schema).map(drop).compute({ workers: 0 });
+  const d2 = await fromRows(rows, schema).map(drop).compute({ workers: 2, batchSize: 97 });
+  assert.deepEqual(column(d2, 'x'), column(d0, 'x'));
+  assert.deepEqual(column(d2, 'g'), column(d0, 'g'));
 });
