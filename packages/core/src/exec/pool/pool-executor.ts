@@ -354,7 +354,8 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
 export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOptions = {}): StageExecutor {
   const physical = planPhysical(root);
   const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize) : p.workers;
-  const maxInFlightBatches = p.maxInFlightBatches ?? Math.max(2, 2 * Math.max(1, workers));
+  // Enough batches in flight to hide a round trip behind the next batch on every worker.
+  const maxInFlightBatches = p.maxInFlightBatches ?? 4 * Math.max(1, workers);
   return new StageExecutor(root, opts, {
     workers,
     ordered: p.ordered ?? true,
