@@ -347,6 +347,13 @@ test('a batch whose worker always dies is reported after bounded retries, never 
   assert.ok(msgs.every((m) => /worker died .*exited with code: 9.*1 retry failed too/.test(m)), msgs[0]);
 });
 
+test('a batch that runs past taskTimeoutMs stops its worker and is reported like a dead worker', async () => {
+  const ds = fromRows(Array.from({ length: 4 }, (_, i) => ({ x: i })), XS).map(spin({ column: 'x', output: 's', iters: 1e9 }));
+  const q = await ds.compute({ workers: 1, batchSize: 4, retries: 0, taskTimeoutMs: 300, onError: 'quarantine' });
+  assert.equal(q.report.quarantined, 4);
+  assert.match(rowsOf(q.report.quarantine!)[0]!['message'] as string, /ran longer than taskTimeoutMs \(300 ms\)/);
+});
+
 test('progress: an rxjs stream of run, stage and batch events with rows, bytes and per-op time', async () => {
   const events = new Subject<ProgressEvent>();
   const seen: ProgressEvent[] = [];

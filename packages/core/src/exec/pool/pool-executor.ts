@@ -31,6 +31,8 @@ export interface PoolOptions {
   readonly maxInFlightBytes: number;
   /** Attempts after a worker dies while running a batch. */
   readonly retries: number;
+  /** A batch running longer than this on a worker counts as a dead worker (its thread is stopped). */
+  readonly taskTimeoutMs: number;
   readonly progress?: ProgressObserver;
 }
 
@@ -237,8 +239,12 @@ export class StageExecutor extends InProcessExecutor {
     for (let attempt = 0; ; attempt++) {
       const enc = encodeChunk(c, transfer);
       const t0 = performance.now();
+      // A hung kernel (an endless loop) must not hang the run: past the timeout the task is
+      // aborted, which stops its worker, and the batch is handled like one whose worker died.
+      const timeout = Number.isFinite(this.pool.taskTimeoutMs) ? AbortSignal.timeout(this.pool.taskTimeoutMs) : undefined;
+      const signal = timeout ? AbortSignal.any([this.opts.signal, timeout]) : this.opts.signal;
       try {
-        const reply = await pool.run({ steps, seed: this.opts.seed, chunk: enc.wire }, { transferList: enc.transferList, signal: this.opts.signal }) as StageReply;
+        const reply = await pool.run({ steps, seed: this.opts.seed, chunk: enc.wire }, { transferList: enc.transferList, signal }) as StageReply;
         const roundTripMs = performance.now() - t0;
         if (!reply.ok) return { seq, error: fromWire(reply.error), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
         return {
@@ -247,8 +253,8 @@ export class StageExecutor extends InProcessExecutor {
           bytesOut: enc.bytes.copied + enc.bytes.transferred,
         };
       } catch (e) {
-        if (this.opts.signal.aborted || (e as Error)?.name === 'AbortError') return { seq, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
-        const reason = (e as Error)?.message ?? String(e);
+        if (this.opts.signal.aborted) return { seq, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+        const reason = timeout?.aborted ? `the batch ran longer than taskTimeoutMs (${this.pool.taskTimeoutMs} ms)` : (e as Error)?.message ?? String(e);
         if (pool.threads.length === 0) {
           return { seq, error: new WorkerError('MF_WORKER', `no worker could start: ${reason}`, { op: stageLabel(s), fix: 'check that the op modules import cleanly in a worker thread, or run with workers: 0' }), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
         }
@@ -266,7 +272,7 @@ export class StageExecutor extends InProcessExecutor {
   private lostBatch(s: Stage, seq: number, rowIds: Float64Array, reason: string, retries: number): Done {
     const op = stageLabel(s);
     const message = `a worker died running this batch (${reason}); ${retries} ${retries === 1 ? 'retry' : 'retries'} failed too`;
-    const fix = 'look for process.exit, native crashes or memory blow-ups in the op; raise retries, or run with workers: 0 to debug in-process';
+    const fix = 'look for process.exit, endless loops, native crashes or memory blow-ups in the op; raise retries or taskTimeoutMs, or run with workers: 0 to debug in-process';
     if (this.opts.onError === 'fail') {
       return { seq, error: new WorkerError('MF_WORKER', message, { op, ...(rowIds.length ? { row: rowIds[0]! } : {}), fix }), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
     }
@@ -311,6 +317,7 @@ export function validatePoolOptions(o: PoolOptions): void {
   int(o.workers, 'workers', 0, 'pass workers: 0 to run in-process, or the number of worker threads');
   int(o.maxInFlightBatches, 'maxInFlightBatches', 1, 'pass e.g. maxInFlightBatches: 4');
   int(o.retries, 'retries', 0, 'pass e.g. retries: 2');
+  if (!(o.taskTimeoutMs > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `taskTimeoutMs must be positive, got ${o.taskTimeoutMs}`, { fix: 'pass e.g. taskTimeoutMs: 60_000, or leave it out for no limit' });
   if (!(o.maxInFlightBytes > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `maxInFlightBytes must be positive, got ${o.maxInFlightBytes}`, { fix: 'pass e.g. maxInFlightBytes: 64 * 2 ** 20' });
   if (typeof o.ordered !== 'boolean') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `ordered must be a boolean, got ${String(o.ordered)}`, { fix: 'pass ordered: false to take batches as they finish' });
 }
@@ -323,6 +330,8 @@ export interface ParallelOptions {
   readonly maxInFlightBatches?: number;
   readonly maxInFlightBytes?: number;
   readonly retries?: number;
+  /** Longest time one batch may run on a worker, ms (default: no limit). */
+  readonly taskTimeoutMs?: number;
   readonly progress?: ProgressObserver;
 }
 
@@ -362,6 +371,7 @@ export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOpt
     maxInFlightBatches,
     maxInFlightBytes: p.maxInFlightBytes ?? 256 * 2 ** 20,
     retries: p.retries ?? 2,
+    taskTimeoutMs: p.taskTimeoutMs ?? Infinity,
     ...(p.progress ? { progress: p.progress } : {}),
   }, physical);
 }
