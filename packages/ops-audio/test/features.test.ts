@@ -109,3 +109,20 @@ test('bad spectral params are refused when the plan is built', () => {
   assert.throws(() => logMel({ column: 'w', output: 'o', fMin: 9000, sampleRate: 16000 }), /fMin/);
   assert.throws(() => spectrogram({ column: 'w', output: 'o', power: 3 as never }), /power/);
 });
+
+test('long clips are processed in blocks of frames: same result as one whole-clip spectrum', () => {
+  const x = tone(16000 * 12 + 77, 16000, 523);
+  const stft = { nFft: 400, hopLength: 160, winLength: 400, window: 'hann' as const, center: true, padMode: 'reflect' as const, power: 2 as const };
+  const mel = { sampleRate: 16000, nMels: 64, fMin: 0, fMax: 8000, norm: null, melScale: 'htk' as const };
+  const got = dsp.melSpectrogram(x, 1, { stft, mel });
+  const s = new dsp.Stft(stft);
+  const T = s.frames(x.length);
+  assert.ok(T > 1024, 'spans several blocks');
+  const spec = new Float64Array(T * s.bins);
+  s.runTimeMajor(x, spec);
+  const fb = dsp.sparseMel({ ...mel, nFreqs: s.bins });
+  const want = new Float32Array(64 * T);
+  for (let t = 0; t < T; t++) dsp.applyMel(fb, spec, t * s.bins, want, t, T);
+  assert.deepEqual(got.shape, [1, 64, T]);
+  assert.deepEqual(Array.from(got.data), Array.from(want));
+});

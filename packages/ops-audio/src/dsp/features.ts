@@ -63,6 +63,7 @@ export function spectrogram(x: Float32Array, channels: number, o: StftOptions): 
   return { data: out, shape: [channels, F, T] };
 }
 
+const BLOCK_FRAMES = 512;
 let scratch = new Float64Array(0);
 function specScratch(size: number): Float64Array {
   if (scratch.length < size) scratch = new Float64Array(size);
@@ -81,13 +82,18 @@ function melInto(x: Float32Array, channels: number, o: MelFeatureOptions, make: 
   const M = mel.nMels;
   const F = plan.bins;
   const out = make(channels * M * T);
-  // The spectrum of one clip is transient: reuse one buffer per thread rather than allocate
-  // megabytes per clip.
-  const spec = specScratch(T * F);
+  // The spectrum is transient: blocks of frames go through one reused buffer, so memory does not
+  // grow with the clip (an hour at hop 160 would be 740 MB of spectrum) and nothing is allocated per clip.
+  const B = Math.min(T, BLOCK_FRAMES);
+  const spec = specScratch(B * F);
   for (let c = 0; c < channels; c++) {
-    plan.runTimeMajor(x.subarray(c * n, (c + 1) * n), spec);
+    const xc = x.subarray(c * n, (c + 1) * n);
     const base = c * M * T;
-    for (let t = 0; t < T; t++) applyMel(mel, spec, t * F, out, base + t, T);
+    for (let t0 = 0; t0 < T; t0 += B) {
+      const t1 = Math.min(T, t0 + B);
+      plan.runFrames(xc, t0, t1, spec);
+      for (let t = t0; t < t1; t++) applyMel(mel, spec, (t - t0) * F, out, base + t, T);
+    }
   }
   return { data: out, T };
 }

@@ -91,22 +91,28 @@ export class Stft {
    * buffer, so no padded copy of the clip is made.
    */
   runTimeMajor(x: Float32Array, out: Float64Array): number {
+    const t = this.frames(x.length);
+    this.runFrames(x, 0, t, out);
+    return t;
+  }
+
+  /** Frames [f0, f1) of one channel into out[(f - f0) * bins + bin]. */
+  runFrames(x: Float32Array, f0: number, f1: number, out: Float64Array): void {
     const { nFft, hopLength, center, padMode, power } = this.o;
     const n = x.length;
     const pad = center ? Math.floor(nFft / 2) : 0;
-    const t = this.frames(n);
     const bins = this.bins;
     const buf = this.edge;
-    for (let f = 0; f < t; f++) {
+    for (let f = f0; f < f1; f++) {
       const start = f * hopLength - pad;
+      const at = (f - f0) * bins;
       if (start >= 0 && start + nFft <= n) {
-        this.fft.spectrum(x, start, this.win, power, out, f * bins, 1);
+        this.fft.spectrum(x, start, this.win, power, out, at, 1);
         continue;
       }
       for (let i = 0; i < nFft; i++) buf[i] = padAt(x, start + i, padMode);
-      this.fft.spectrum(buf, 0, this.win, power, out, f * bins, 1);
+      this.fft.spectrum(buf, 0, this.win, power, out, at, 1);
     }
-    return t;
   }
 }
 
