@@ -1,5 +1,5 @@
 // Reading waveform / spectrogram rows out of variable-shape tensor columns without copying, and
-// assembling an output tensor column from per-row results in one buffer.
+// collecting per-row results for an output tensor column.
 import { dt, getValue, InvalidArgumentError, type Float32, type Int32, type KernelInput, type VariableShapeTensor } from '@modaflow/core';
 
 /** A waveform column: float32 [channels, samples]. */
@@ -30,19 +30,19 @@ export function readNumbers(input: KernelInput, column: string): (number | null)
   return input.values(column).map((v) => (v === null || v === undefined ? null : Number(v)));
 }
 
-/** Collects one tensor per row, then builds the column in one contiguous buffer. */
+/** Collects one tensor per row (null for rows left unset). */
 export class TensorColumn {
   private readonly rows: (Row | null)[];
   constructor(private readonly ndim: 2 | 3, n: number) {
     this.rows = new Array(n).fill(null);
   }
   set(i: number, data: Float32Array, shape: number[]): void {
+    if (shape.length !== this.ndim) throw new RangeError(`tensor of rank ${shape.length} in a rank-${this.ndim} column`);
     this.rows[i] = { data, shape };
   }
   /**
-   * The rows as tensor values; the executor builds the Arrow column (one contiguous copy). Built
-   * there rather than here so that the Arrow types are those of the executor's own module
-   * instance (worker threads load op modules separately).
+   * The rows as tensor values; the executor builds the Arrow column from them with the declared
+   * dtype (one contiguous copy, which assembling the buffer here would cost as well).
    */
   build(): (Row | null)[] {
     return this.rows;
