@@ -3,11 +3,11 @@
 // corpus. WordPiece bert-base-uncased at max_length 128 (truncation + padding to max_length) on
 // ≥10 MB of captions, and GPT-2 byte-level BPE. "Per core": the binding runs with
 // TOKENIZERS_PARALLELISM=false (one thread); its default multi-threaded figure is reported too.
-// Both sides produce ids and attention masks as JS arrays.
+// Ours produces the op's flat int32 columns; the binding's ids and masks are read out as JS arrays.
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { bertFromVocab, Tokenizer } from '@modaflow/ops-text';
+import { bertFromVocab, encodeColumns, Tokenizer } from '@modaflow/ops-text';
 import { compare, report, type Comparison } from './harness.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -72,13 +72,21 @@ function variedCorpus(size: number, vocab: string): string[] {
 
 const BATCH = 1024;
 
+/** What the tokenize op's kernel does per record batch: texts → flat padded int32 columns. */
 function oursRun(t: Tokenizer, texts: readonly string[], maxLength: number, padId: number): number {
   let tokens = 0;
   for (let i = 0; i < texts.length; i += BATCH) {
-    const encs = t.encodeBatch(texts.slice(i, i + BATCH), null, { truncation: { maxLength }, padding: { strategy: 'max_length', maxLength, padId } });
-    for (const e of encs) tokens += e.attentionMask.reduce((a, b) => a + b, 0);
+    const c = encodeColumns(t, texts.slice(i, i + BATCH), null, { truncation: { maxLength }, padding: 'max_length', maxLength, padId });
+    for (let k = 0; k < c.attentionMask.length; k++) tokens += c.attentionMask[k]!;
   }
   return tokens;
+}
+
+/** The binding's encodeBatch alone, ids left in Rust: a lower bound of its cost. */
+async function hfEncodeOnly(t: HfTokenizer, texts: readonly string[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < texts.length; i += BATCH) n += (await t.encodeBatch(texts.slice(i, i + BATCH) as string[])).length;
+  return n;
 }
 
 async function hfRun(t: HfTokenizer, texts: readonly string[]): Promise<number> {
@@ -112,22 +120,27 @@ async function main(): Promise<void> {
   hfG.setPadding({ maxLength: 128, padId: 50256 });
 
   const results: Comparison[] = [];
-  const cases: [string, string[], () => number, () => Promise<number>][] = [];
-  const caps = captionCorpus(10 * MB);
-  const varied = variedCorpus(10 * MB, vocab);
-  const gcaps = captionCorpus(2 * MB);
-  cases.push(['bert-base-uncased WordPiece, captions ×N (10 MB), max_length 128', caps, () => oursRun(bert, caps, 128, 0), () => hfRun(hfB, caps)]);
-  cases.push(['bert-base-uncased WordPiece, varied captions (10 MB), max_length 128', varied, () => oursRun(bert, varied, 128, 0), () => hfRun(hfB, varied)]);
-  cases.push(['gpt2 byte-level BPE, captions ×N (2 MB), max_length 128', gcaps, () => oursRun(gpt2, gcaps, 128, 50256), () => hfRun(hfG, gcaps)]);
+  const cases: [string, string[], () => number, () => Promise<number>, () => Promise<number>][] = [];
+  // TEXT_BENCH_MB scales the corpora down for a quick check (default: 10 MB as the issue asks).
+  const size = Number(process.env.TEXT_BENCH_MB ?? 10) * MB;
+  const caps = captionCorpus(size);
+  const varied = variedCorpus(size, vocab);
+  const gcaps = captionCorpus(size / 5);
+  cases.push([`bert-base-uncased WordPiece, captions ×N (${caps.length} texts), max_length 128`, caps, () => oursRun(bert, caps, 128, 0), () => hfRun(hfB, caps), () => hfEncodeOnly(hfB, caps)]);
+  cases.push([`bert-base-uncased WordPiece, varied captions (${varied.length} texts), max_length 128`, varied, () => oursRun(bert, varied, 128, 0), () => hfRun(hfB, varied), () => hfEncodeOnly(hfB, varied)]);
+  cases.push([`gpt2 byte-level BPE, captions ×N (${gcaps.length} texts), max_length 128`, gcaps, () => oursRun(gpt2, gcaps, 128, 50256), () => hfRun(hfG, gcaps), () => hfEncodeOnly(hfG, gcaps)]);
 
-  for (const [name, texts, ours, theirs] of cases) {
+  for (const [name, texts, ours, theirs, theirsEncodeOnly] of cases) {
     const bytes = utf8Bytes(texts);
     const tokens = ours();
     const hfTokens = await theirs();
     if (tokens !== hfTokens) throw new Error(`${name}: token counts differ (ours ${tokens}, HF ${hfTokens})`);
-    for (const parallel of ['false', 'true']) {
+    const variants = [
+      ['false', theirs, '1 thread: per core'], ['true', theirs, 'default threads'], ['false', theirsEncodeOnly, '1 thread, encodeBatch only: ids not read out'],
+    ] as const;
+    for (const [parallel, baseline, label] of variants) {
       process.env.TOKENIZERS_PARALLELISM = parallel;
-      const r = await compare(`${name} vs HF tokenizers ${parallel === 'false' ? '(1 thread: per core)' : '(default threads)'}`, ours, theirs, { runs: 5, warmup: 1 });
+      const r = await compare(`${name} vs HF tokenizers (${label})`, ours, baseline, { runs: 5, warmup: 1 });
       results.push({
         ...r,
         extra: {

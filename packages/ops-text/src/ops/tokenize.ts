@@ -2,12 +2,12 @@
 // offsets), with the Hugging Face tokenizer a tokenizer.json or a BERT vocab.txt describes.
 // Truncation and padding follow HF `tokenizers` exactly; ids are tested equal to it.
 import {
-  defineOp, dt, InvalidArgumentError, ModaflowError,
+  defineOp, dt, InvalidArgumentError,
   type FixedSizeList, type Int32, type List, type OpCall, type Utf8,
 } from '@modaflow/core';
 import { loadTokenizer, type TokenizerSource } from '../tokenizer/load.ts';
-import type { Encoding } from '../tokenizer/encoding.ts';
-import { TruncationError, pad, type PaddingOptions, type Tokenizer, type TruncationStrategy } from '../tokenizer/tokenizer.ts';
+import type { Tokenizer, TruncationStrategy } from '../tokenizer/tokenizer.ts';
+import { encodeColumns, type TokenColumns } from '../tokenizer/columns.ts';
 import { int32FixedListData, int32ListData, pairFixedListData, pairListData, rowPairs, rowViews, sameArrow } from '../util/columns.ts';
 
 export interface TokenizeParams extends TokenizerSource {
@@ -100,69 +100,36 @@ export const tokenizeDef = defineOp<TokenizeParams, TokenizeState>({
   },
   kernel(input, p, ctx) {
     const { tok, padId } = ctx.state;
-    const n = input.numRows;
     const texts = input.values(p.column) as (string | null)[];
     const pairs = p.pair !== undefined ? (input.values(p.pair) as (string | null)[]) : null;
     const truncation = p.maxLength !== undefined && p.truncation !== false
       ? { maxLength: p.maxLength, strategy: p.truncation || 'longest_first', direction: p.truncationSide ?? 'right' } as const
       : null;
-    const opts = { addSpecialTokens: p.addSpecialTokens ?? true, truncation, offsets: p.offsets ?? false };
-    const encs: (Encoding | null)[] = new Array(n).fill(null);
-    for (let i = 0; i < n; i++) {
-      const t = texts[i];
-      const q = pairs ? pairs[i] : null;
-      // A missing text (or a missing half of a pair) is a missing modality: null outputs.
-      if (t === null || t === undefined || (pairs && (q === null || q === undefined))) continue;
-      try {
-        encs[i] = tok.encode(t, q ?? null, opts);
-      } catch (e) {
-        if (e instanceof TruncationError) ctx.rowError(i, `${e.message}`, { column: p.column, code: 'MF_ROW_ERROR' });
-        else if (e instanceof ModaflowError) throw e;
-        else ctx.rowError(i, e as Error, { column: p.column });
-      }
-    }
-    const present = encs.filter((e): e is Encoding => e !== null);
-    const padding: PaddingOptions | null = p.padding === 'longest' || p.padding === 'max_length'
-      ? {
-        strategy: p.padding, ...(p.maxLength !== undefined ? { maxLength: p.maxLength } : {}),
-        ...(p.padToMultipleOf !== undefined ? { padToMultipleOf: p.padToMultipleOf } : {}),
-        padId, padTypeId: p.padTypeId ?? 0, direction: p.paddingSide ?? 'right',
-      }
-      : null;
-    const padded = pad(present, padding);
-    return { columns: assemble(p, encs, padded, n, sameArrow(input.data(p.column))) };
+    const c = encodeColumns(tok, texts, pairs, {
+      addSpecialTokens: p.addSpecialTokens ?? true, truncation, offsets: p.offsets ?? false,
+      padding: p.padding ?? 'none', ...(p.maxLength !== undefined ? { maxLength: p.maxLength } : {}),
+      ...(p.padToMultipleOf !== undefined ? { padToMultipleOf: p.padToMultipleOf } : {}),
+      padId, padTypeId: p.padTypeId ?? 0, paddingSide: p.paddingSide ?? 'right',
+    });
+    for (const e of c.errors) ctx.rowError(e.row, e.message, { column: p.column, code: 'MF_ROW_ERROR' });
+    return { columns: assemble(p, c, sameArrow(input.data(p.column))) };
   },
 });
 
-function assemble(p: TokenizeParams, encs: (Encoding | null)[], padded: ReturnType<typeof pad>, n: number, arrowOk: boolean) {
+function assemble(p: TokenizeParams, c: TokenColumns, arrowOk: boolean) {
   const nm = names(p);
-  const valid = encs.every((e) => e !== null) ? null : Uint8Array.from(encs, (e) => (e ? 1 : 0));
   const L = fixedLength(p);
-  const rowLen = (i: number) => (L !== null ? L : encs[i] ? encs[i]!.ids.length : 0);
-  const offsets = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + rowLen(i);
-  const total = offsets[n]!;
-  const ids = new Int32Array(total), mask = new Int32Array(total), types = new Int32Array(total);
-  const offs = p.offsets ? new Int32Array(total * 2) : null;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const e = encs[i];
-    if (!e) continue;
-    const pe = padded[k++]!;
-    const at = offsets[i]!;
-    ids.set(pe.ids, at); mask.set(pe.attentionMask, at); types.set(pe.typeIds, at);
-    if (offs) for (let j = 0; j < pe.ids.length; j++) { offs[2 * (at + j)] = pe.starts![j]!; offs[2 * (at + j) + 1] = pe.ends![j]!; }
-  }
+  const { rowOffsets, valid } = c;
   if (!arrowOk) {
     return {
-      [nm.ids]: rowViews(offsets, ids, valid), [nm.mask]: rowViews(offsets, mask, valid), [nm.types]: rowViews(offsets, types, valid),
-      ...(offs ? { [nm.offsets]: rowPairs(offsets, offs, valid) } : {}),
+      [nm.ids]: rowViews(rowOffsets, c.ids, valid), [nm.mask]: rowViews(rowOffsets, c.attentionMask, valid), [nm.types]: rowViews(rowOffsets, c.typeIds, valid),
+      ...(c.offsets ? { [nm.offsets]: rowPairs(rowOffsets, c.offsets, valid) } : {}),
     };
   }
-  const col = (v: Int32Array) => (L !== null ? int32FixedListData(L, v, valid) : int32ListData(offsets, v, valid));
+  const col = (v: Int32Array) => (L !== null ? int32FixedListData(L, v, valid) : int32ListData(rowOffsets, v, valid));
   return {
-    [nm.ids]: col(ids), [nm.mask]: col(mask), [nm.types]: col(types),
-    ...(offs ? { [nm.offsets]: L !== null ? pairFixedListData(L, offs, valid) : pairListData(offsets, offs, valid) } : {}),
+    [nm.ids]: col(c.ids), [nm.mask]: col(c.attentionMask), [nm.types]: col(c.typeIds),
+    ...(c.offsets ? { [nm.offsets]: L !== null ? pairFixedListData(L, c.offsets, valid) : pairListData(rowOffsets, c.offsets, valid) } : {}),
   };
 }
 
