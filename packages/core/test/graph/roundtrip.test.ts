@@ -115,7 +115,9 @@ type Step =
   | { k: 'filterAndOr'; v: number; or: boolean }
   | { k: 'add'; name: string }
   | { k: 'limit'; n: number; offset: number }
-  | { k: 'select' };
+  | { k: 'select' }
+  | { k: 'drop'; c: 'b' | 's' }
+  | { k: 'rename' };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ k: fc.constant('filterGt' as const), c: fc.constantFrom('a' as const, 'b' as const), v: fc.integer({ min: -5, max: 5 }) }),
@@ -125,10 +127,35 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ k: fc.constant('add' as const), name: fc.constantFrom('a2', 'sum', 'a') }),
   fc.record({ k: fc.constant('limit' as const), n: fc.integer({ min: 0, max: 25 }), offset: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ k: fc.constant('select' as const) }),
+  fc.record({ k: fc.constant('drop' as const), c: fc.constantFrom('b' as const, 's' as const) }),
+  fc.record({ k: fc.constant('rename' as const) }),
 );
 
+// Keep only the steps whose columns exist at that point (drop and rename remove columns).
+function validSteps(steps: Step[]): Step[] {
+  const have = new Set(['a', 'b', 's', 'f']);
+  const out: Step[] = [];
+  for (const st of steps) {
+    const needs: string[] =
+      st.k === 'filterGt' || st.k === 'filterNull' || st.k === 'drop' ? [st.c]
+      : st.k === 'filterEq' ? ['s']
+      : st.k === 'filterAndOr' ? ['a', 'f']
+      : st.k === 'add' ? (st.name === 'a' ? ['a'] : ['a', 'b'])
+      : st.k === 'select' ? ['s', 'a', 'b', 'f']
+      : st.k === 'rename' ? ['f'] : [];
+    if (!needs.every((c) => have.has(c))) continue;
+    out.push(st);
+    if (st.k === 'add') have.add(st.name);
+    if (st.k === 'select') { have.clear(); for (const c of ['s', 'a', 'b', 'f']) have.add(c); }
+    if (st.k === 'drop') have.delete(st.c);
+    if (st.k === 'rename') { have.delete('f'); have.add('flag'); }
+  }
+  return out;
+}
+
 // The reference: SQL three-valued logic written out row by row, independent of the engine.
-function refPipeline(rows: Row[], steps: Step[]): Row[] {
+function refPipeline(rows: Row[], allSteps: Step[]): Row[] {
+  const steps = validSteps(allSteps);
   let out = rows.map((r) => ({ ...r }));
   for (const st of steps) {
     switch (st.k) {
@@ -153,12 +180,15 @@ function refPipeline(rows: Row[], steps: Step[]): Row[] {
       }); break;
       case 'limit': out = out.slice(st.offset, st.offset + st.n); break;
       case 'select': out = out.map((r) => ({ s: r.s, a: r.a, b: r.b, f: r.f })); break;
+      case 'drop': out = out.map((r) => { const o = { ...r }; delete o[st.c]; return o; }); break;
+      case 'rename': out = out.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k === 'f' ? 'flag' : k, v])) as Row); break;
     }
   }
   return out;
 }
 
-function enginePipeline(rows: Row[], steps: Step[]) {
+function enginePipeline(rows: Row[], allSteps: Step[]) {
+  const steps = validSteps(allSteps);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let ds: import('../../src/index.ts').Dataset<any> = fromRows(rows, S);
   for (const st of steps) {
@@ -175,6 +205,8 @@ function enginePipeline(rows: Row[], steps: Step[]) {
       case 'add': ds = st.name === 'a' ? ds.withColumn('a', col('a').add(1)) : ds.withColumn(st.name, col('a').add(col('b'))); break;
       case 'limit': ds = ds.limit(st.n, st.offset); break;
       case 'select': ds = ds.select('s', 'a', 'b', 'f'); break;
+      case 'drop': ds = ds.drop(st.c); break;
+      case 'rename': ds = ds.rename({ f: 'flag' }); break;
     }
   }
   return ds;

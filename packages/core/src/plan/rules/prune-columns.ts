@@ -100,8 +100,10 @@ export const pruneColumns: Rule = {
       } else if (n.kind === 'project') {
         const items = expandProject(n, ctx.schemaOf(n.input));
         const kept = keptItems(n, r);
-        if (kept.length < items.length) {
-          notes.push(`projection no longer computes ${items.filter((it) => !kept.some((k) => k.name === it.name)).map((it) => it.name).join(', ')}`);
+        // A `rest` projection names input columns (exclude, rename) that pruning below may have
+        // removed: once its input changed, it is spelled out as explicit items.
+        if (kept.length < items.length || (n.rest && next[0] !== ins[0])) {
+          if (kept.length < items.length) notes.push(`projection no longer computes ${items.filter((it) => !kept.some((k) => k.name === it.name)).map((it) => it.name).join(', ')}`);
           out = { kind: 'project', id: n.id, input: next[0]!, items: kept } satisfies ProjectNode;
         }
       }
