@@ -110,11 +110,67 @@ export function concatChunks(schema: Schema, chunks: readonly Chunk[]): Chunk {
   return { schema, columns: cols, length: n, rowIds };
 }
 
-function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
-  const vals = new Array(n);
+function concatValidity(parts: readonly arrow.Data[], n: number): { bitmap: Uint8Array | null; nulls: number } {
+  let nulls = 0;
+  for (const p of parts) nulls += p.nullCount;
+  if (nulls === 0) return { bitmap: null, nulls: 0 };
+  const bitmap = new Uint8Array((n + 7) >> 3);
   let at = 0;
-  for (const p of parts) for (let i = 0; i < p.length; i++) vals[at++] = getValue(t, p, i);
-  return buildData(t, vals);
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i++, at++) {
+      const j = p.offset + i;
+      if (p.nullCount === 0 || !p.nullBitmap || p.nullBitmap.length === 0 || ((p.nullBitmap[j >> 3]! >> (j & 7)) & 1)) bitmap[at >> 3]! |= 1 << (at & 7);
+    }
+  }
+  return { bitmap, nulls };
+}
+
+// Typed fast paths for the columns that dominate volume (numbers, strings, tensors): buffers are
+// copied with TypedArray.set, not value by value.
+function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
+  const type = parts[0]!.type;
+  switch (t.kind) {
+    case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
+    case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': {
+      const out = new (typedArrayCtor(t))(n) as Float64Array;
+      let at = 0;
+      for (const p of parts) { out.set((p.values as Float64Array).subarray(0, p.length), at); at += p.length; }
+      const { bitmap, nulls } = concatValidity(parts, n);
+      return arrow.makeData({ type: type as arrow.Int32, length: n, nullCount: nulls, nullBitmap: bitmap, data: out as unknown as Int32Array });
+    }
+    case 'utf8': case 'binary': {
+      let bytes = 0;
+      for (const p of parts) { const o = p.valueOffsets as Int32Array; bytes += o[p.length]! - o[0]!; }
+      const data = new Uint8Array(bytes);
+      const offsets = new Int32Array(n + 1);
+      let at = 0, pos = 0;
+      for (const p of parts) {
+        const o = p.valueOffsets as Int32Array;
+        const base = o[0]!;
+        data.set((p.values as Uint8Array).subarray(base, o[p.length]!), pos);
+        for (let i = 1; i <= p.length; i++) offsets[at + i] = pos + o[i]! - base;
+        pos += o[p.length]! - base;
+        at += p.length;
+      }
+      const { bitmap, nulls } = concatValidity(parts, n);
+      return arrow.makeData({ type: type as arrow.Utf8, length: n, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, data });
+    }
+    case 'tensor': {
+      const size = shapeSize(t.shape);
+      const out = new (typedArrayCtor(t.item))(n * size) as Float64Array;
+      let at = 0;
+      for (const p of parts) { out.set((p.children[0]!.values as Float64Array).subarray(0, p.length * size), at * size); at += p.length; }
+      const child = arrow.makeData({ type: parts[0]!.children[0]!.type as arrow.Int32, length: n * size, nullCount: 0, data: out as unknown as Int32Array });
+      const { bitmap, nulls } = concatValidity(parts, n);
+      return arrow.makeData({ type: type as arrow.FixedSizeList, length: n, nullCount: nulls, nullBitmap: bitmap, child });
+    }
+    default: {
+      const vals = new Array(n);
+      let at = 0;
+      for (const p of parts) for (let i = 0; i < p.length; i++) vals[at++] = getValue(t, p, i);
+      return buildData(t, vals);
+    }
+  }
 }
 
 /** An empty chunk of a schema. */

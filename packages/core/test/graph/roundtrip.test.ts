@@ -233,3 +233,19 @@ test('law: the batch size never changes the result', async () => {
     { numRuns: NUM_RUNS },
   );
 });
+
+test('law: concatenating slices of a column gives back the column (typed fast paths and generic path)', async () => {
+  const { buildData, makeChunk, sliceChunk, concatChunks, columnValues } = await import('../../src/index.ts');
+  await fc.assert(
+    fc.asyncProperty(schemaAndRows, fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 4 }), async ([schema, rows], cuts) => {
+      const cols = Object.fromEntries(Object.entries(schema).map(([k, t]) => [k, buildData(t, rows.map((r) => (r as Record<string, unknown>)[k]))]));
+      const whole = makeChunk(schema, cols, Float64Array.from(rows, (_, i) => i));
+      const points = [...new Set([0, ...cuts.map((c) => Math.min(c, rows.length)), rows.length])].sort((a, b) => a - b);
+      const parts = points.slice(1).map((e, i) => sliceChunk(whole, points[i]!, e));
+      const back = concatChunks(schema, parts);
+      assert.deepStrictEqual(Array.from(back.rowIds), Array.from(whole.rowIds));
+      for (const [k, t] of Object.entries(schema)) assert.deepStrictEqual(columnValues(t, back.columns[k]!), rows.map((r) => (r as Record<string, unknown>)[k]));
+    }),
+    { numRuns: NUM_RUNS * 2 },
+  );
+});
