@@ -79,10 +79,16 @@ export class ComplexFft {
     this.si = new Float64Array(maxP);
   }
 
+  /** Whether the innermost stage is a twiddle-free radix-4 (callers may fuse it with their gather). */
+  get leaf4(): boolean {
+    const last = this.stages[this.stages.length - 1];
+    return last !== undefined && last.p === 4 && last.m === 1;
+  }
+
   /** In-place transform of data already gathered in `perm` order. */
-  transformPermuted(re: Float64Array, im: Float64Array): void {
+  transformPermuted(re: Float64Array, im: Float64Array, skipLeaf = false): void {
     const n = this.n;
-    for (let s = this.stages.length - 1; s >= 0; s--) {
+    for (let s = this.stages.length - (skipLeaf ? 2 : 1); s >= 0; s--) {
       const st = this.stages[s]!;
       const { p, m, fstride } = st;
       const block = p * m;
@@ -225,20 +231,41 @@ export class RealFft {
     const n = this.n, zr = this.zr, zi = this.zi;
     if (this.half) {
       const h = n >> 1, g = this.gatherEven;
-      for (let i = 0; i < h; i++) {
-        const j = g[i]!;
-        zr[i] = frame[off + j]! * window[j]!;
-        zi[i] = frame[off + j + 1]! * window[j + 1]!;
+      if (this.half.leaf4) {
+        // Gather, window and the innermost radix-4 butterflies in one pass.
+        for (let i0 = 0; i0 < h; i0 += 4) {
+          const j0 = g[i0]!, j1 = g[i0 + 1]!, j2 = g[i0 + 2]!, j3 = g[i0 + 3]!;
+          const ar = frame[off + j0]! * window[j0]!, ai = frame[off + j0 + 1]! * window[j0 + 1]!;
+          const br = frame[off + j1]! * window[j1]!, bi = frame[off + j1 + 1]! * window[j1 + 1]!;
+          const cr = frame[off + j2]! * window[j2]!, ci = frame[off + j2 + 1]! * window[j2 + 1]!;
+          const dr = frame[off + j3]! * window[j3]!, di = frame[off + j3 + 1]! * window[j3 + 1]!;
+          const s5r = ar - cr, s5i = ai - ci, f0r = ar + cr, f0i = ai + ci;
+          const s3r = br + dr, s3i = bi + di, s4r = br - dr, s4i = bi - di;
+          zr[i0 + 2] = f0r - s3r; zi[i0 + 2] = f0i - s3i;
+          zr[i0] = f0r + s3r; zi[i0] = f0i + s3i;
+          zr[i0 + 1] = s5r + s4i; zi[i0 + 1] = s5i - s4r;
+          zr[i0 + 3] = s5r - s4i; zi[i0 + 3] = s5i + s4r;
+        }
+        this.half.transformPermuted(zr, zi, true);
+      } else {
+        for (let i = 0; i < h; i++) {
+          const j = g[i]!;
+          zr[i] = frame[off + j]! * window[j]!;
+          zi[i] = frame[off + j + 1]! * window[j + 1]!;
+        }
+        this.half.transformPermuted(zr, zi);
       }
-      this.half.transformPermuted(zr, zi);
       const wr = this.wr, wi = this.wi;
       // X[k] = (Z[k] + conj(Z[h-k]))/2 - i/2 * W^k (Z[k] - conj(Z[h-k])); X[0] and X[h] are real.
       const z0r = zr[0]!, z0i = zi[0]!;
       const p0 = (z0r + z0i) * (z0r + z0i), ph = (z0r - z0i) * (z0r - z0i);
       out[outOff] = power === 2 ? p0 : Math.sqrt(p0);
       out[outOff + h * outStride] = power === 2 ? ph : Math.sqrt(ph);
-      for (let k = 1; k < h; k++) {
-        const ar = zr[k]!, ai = zi[k]!, br = zr[h - k]!, bi = -zi[h - k]!;
+      // Bins k and h-k share (Z[k], Z[h-k]): with e = Z[k] + conj(Z[h-k]), d = Z[k] - conj(Z[h-k])
+      // and t = W^k·d, X[k] = (e - i·t)/2 and X[h-k] = (conj(e) - i·conj(t))/2, so each pair
+      // costs one complex multiply.
+      for (let k = 1, j = h - 1; k <= j; k++, j--) {
+        const ar = zr[k]!, ai = zi[k]!, br = zr[j]!, bi = -zi[j]!;
         const er = ar + br, ei = ai + bi;
         const dr = ar - br, di = ai - bi;
         const c = wr[k]!, s = wi[k]!;
@@ -246,6 +273,11 @@ export class RealFft {
         const xr = er + ti, xi = ei - tr;
         const p = 0.25 * (xr * xr + xi * xi);
         out[outOff + k * outStride] = power === 2 ? p : Math.sqrt(p);
+        if (j !== k) {
+          const yr = er - ti, yi = ei + tr;
+          const q = 0.25 * (yr * yr + yi * yi);
+          out[outOff + j * outStride] = power === 2 ? q : Math.sqrt(q);
+        }
       }
     } else {
       const full = this.full!;
