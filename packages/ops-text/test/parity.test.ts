@@ -142,3 +142,28 @@ for (const [name, ours, make] of [
     }), { numRuns: 400 });
   });
 }
+
+test('RoBERTa and template post-processors (on the GPT-2 model) equal the HF oracle', async () => {
+  const base = JSON.parse(readFileSync(GPT2_JSON, 'utf8'));
+  const eot = ['<|endoftext|>', 50256];
+  const variants = [
+    { type: 'RobertaProcessing', sep: eot, cls: eot, trim_offsets: true, add_prefix_space: false },
+    {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 1 } }],
+      special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [50256], tokens: ['<|endoftext|>'] } },
+    },
+  ];
+  const { Tokenizer: HfTokenizer } = await import('tokenizers');
+  for (const pp of variants) {
+    const json = JSON.stringify({ ...base, post_processor: pp });
+    const hf = HfTokenizer.fromString(json);
+    const ours = Tokenizer.fromJson(JSON.parse(json));
+    for (const inputs of [lines.slice(0, 16), pairs.slice(0, 16)]) assertSame(oursBatch(ours, inputs), await oracleBatch(hf, inputs), inputs, pp.type);
+    hf.setTruncation(9);
+    for (const input of pairs.slice(0, 16)) {
+      assertSame(oursBatch(ours, [input], { truncation: { maxLength: 9 } }), await oracleBatch(hf, [input]), [input], `${pp.type} truncated`);
+    }
+  }
+});
