@@ -95,7 +95,12 @@ test('fuzz: any byte mutation of a valid file decodes or fails with an AudioDeco
         assert.ok(e instanceof dsp.AudioDecodeError, `unexpected ${(e as Error).name}: ${(e as Error).message}`);
       }
     }), { numRuns: 400 });
-  assert.ok(decoded > 0, 'some mutations (in the samples) still decode');
+  void decoded;
+  // Random cuts mostly truncate the file, so whether a random run decodes anything is luck; a
+  // mutation inside the samples of a full-length file must decode, deterministically.
+  const inSamples = base.slice();
+  inSamples[inSamples.length - 2] ^= 0x55;
+  assert.equal(dsp.decodeWav(inSamples).frames, 32);
 });
 
 test('streamed headers (size 0xFFFFFFFF, as ffmpeg writes to a pipe) are accepted only in streamed mode', () => {
