@@ -32,3 +32,10 @@ test('Data built by another copy of apache-arrow is adopted without copying, typ
   assert.deepEqual(rowsOf(t), [{ s: 'ab', n: 2, l: [2, 0.5] }, { s: null, n: null, l: null }, { s: 'xyz', n: 3, l: [3, 0.5] }]);
   await assert.rejects(ds.map(foreign({ bad: true })).compute({ workers: 0 } as never), (e: ModaflowError) => e.code === 'MF_OP_OUTPUT' && e.column === 'n');
 });
+
+test('on worker threads an op module shares the worker\'s apache-arrow (one copy per worker)', async () => {
+  const { arrowIdentity } = await import('../fixtures/arrow-identity-op.ts');
+  const rows = Array.from({ length: 40 }, (_, i) => ({ s: `r${i}` }));
+  const t = await fromRows(rows, { s: dt.utf8() }).map(arrowIdentity({ column: 's' })).compute({ workers: 2, batchSize: 10 } as never);
+  assert.deepEqual(new Set(rowsOf(t).map((r) => r.same_arrow)), new Set([true]));
+});

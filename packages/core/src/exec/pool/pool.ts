@@ -20,9 +20,9 @@ export function defaultWorkers(): number {
 const self = import.meta.url;
 const isTs = /\.[cm]?ts$/.test(new URL(self).pathname);
 
-/** The worker entry next to this module (worker.ts from sources, worker.js from dist/). */
+/** The worker entry next to this module (worker-boot.mjs → worker.ts from sources, worker.js from dist/). */
 export function workerFilename(): string {
-  return new URL(isTs ? './worker.ts' : './worker.js', self).href;
+  return new URL(isTs ? './worker-boot.mjs' : './worker.js', self).href;
 }
 
 /** Node flags for workers: the parent's, plus a tsx loader when running from TypeScript sources. */

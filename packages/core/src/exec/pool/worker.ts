@@ -20,9 +20,12 @@ function wireError(e: unknown): WireError {
   return { name: err.name, code: 'MF_OP_FAILED', message: err.message };
 }
 
-// Under tsx the parent passes tsx's ESM API so TypeScript op modules can be imported here.
+// Under tsx, worker-boot.mjs registers tsx's ESM hooks before importing this module; when this
+// module is loaded some other way (an older entry, a custom pool) it registers them itself.
 const tsxApi = (workerData as { tsxEsmApi?: string } | undefined)?.tsxEsmApi;
-const ready: Promise<unknown> = tsxApi ? import(tsxApi).then((m: { register(): unknown }) => m.register()) : Promise.resolve();
+const ready: Promise<unknown> = tsxApi && !(globalThis as { [k: symbol]: unknown })[Symbol.for('modaflow/tsx-esm')]
+  ? import(tsxApi).then((m: { register(): unknown }) => m.register())
+  : Promise.resolve();
 
 /** Runs one stage task. Errors come back as data so their code and context survive the hop. */
 export default async function runStageTask(task: StageTask): Promise<unknown> {
