@@ -2,7 +2,11 @@
 // against in-process, and the engine against a hand-written loop doing the same arithmetic. Ops
 // come from the executor test-ops module, which workers can import (a bench file cannot be: it
 // would run the benchmark again inside each worker).
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fromSource, makeChunk, buildData, dt } from '@modaflow/core';
 import type { Float64, Source, SourceBatch, SourceReadOptions } from '@modaflow/core';
 import { shutdownPools } from '../../packages/core/src/exec/pool/pool.ts';
@@ -83,6 +87,33 @@ const load0 = loadavg()[0]!;
     dispatch_us_per_batch_median: ((r2.contender.median - r2.baseline.median) / batches) * 1000,
     bytes_copied_per_batch: c2 / h2, bytes_transferred_per_batch: t2 / h2,
   } });
+}
+
+// 1b. The transport's floor: bare piscina round trips (a number to a handler that returns it, 4 in
+// flight, 1 worker) against the engine's dispatch of the same number of trivial batches. The
+// difference is what the engine adds per batch; the piscina figure alone bounds what per-batch
+// dispatch can reach on this machine.
+{
+  const tasks = 2000;
+  const dir = mkdtempSync(join(tmpdir(), 'modaflow-piscina-'));
+  writeFileSync(join(dir, 'echo.mjs'), 'export default function (x) { return x; }\n');
+  const { Piscina } = createRequire(new URL('../../packages/core/package.json', import.meta.url))('piscina') as { Piscina: new (o: object) => { run(x: unknown): Promise<unknown>; destroy(): Promise<void> } };
+  const bare = new Piscina({ filename: pathToFileURL(join(dir, 'echo.mjs')).href, minThreads: 1, maxThreads: 1 });
+  const roundTrips = async () => {
+    const inflight: Promise<unknown>[] = [];
+    for (let i = 0; i < tasks; i++) { inflight.push(bare.run(i)); if (inflight.length >= 4) await inflight.shift(); }
+    await Promise.all(inflight);
+  };
+  const fresh = fromSource<XS>(freshSource(tasks, 64)).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }));
+  const r = await compare(`transport floor: engine 1-worker dispatch of ${tasks} trivial batches vs ${tasks} bare piscina round trips`,
+    () => fresh.compute({ workers: 1, batchSize: 64, retries: 0 }),
+    roundTrips,
+    { runs: 7 });
+  results.push({ ...r, extra: {
+    piscina_us_per_task_median: (r.baseline.median / tasks) * 1000,
+    engine_us_per_batch_median: (r.contender.median / tasks) * 1000,
+  } });
+  await bare.destroy();
 }
 
 // 2. Throughput of a CPU-bound op: 2 workers against in-process.
