@@ -2,7 +2,7 @@
 // uint8 HWC tensor; EXIF orientation applied, colour mode converted; bad files become row errors.
 import { availableParallelism } from 'node:os';
 import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type OpDef, type Utf8 } from '@modaflow/core';
-import { IMAGE_U8, forExecutor, imageColumn, type ImageU8, type Img } from '../util/image.ts';
+import { IMAGE_U8, imageColumn, type ImageU8, type Img } from '../util/image.ts';
 import { DEFAULT_MAX_PIXELS, checkedSharp, decodeBytes, decodeError, forEachLimit, readBytes, type ColorMode, type FailOn } from '../util/decode.ts';
 import { resizeImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
 import type { ResizeParams } from './resize.ts';
@@ -104,7 +104,7 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
         ctx.rowError(i, e as Error, { column });
       }
     });
-    return { columns: { [p.output ?? column]: forExecutor(input, imageColumn(out), out) } };
+    return { columns: { [p.output ?? column]: imageColumn(out) } };
   },
 });
 

@@ -1,7 +1,7 @@
 // image.normalize: per-channel (x - mean) / std on float32 tensors (torchvision Normalize), or the
 // inverse x * std + mean.
 import { defineOp, dt, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor } from '@modaflow/core';
-import { floatColumn, forExecutor, imageF32, mapRows, readTensors, type ImageF32, type Layout } from '../util/image.ts';
+import { floatColumn, imageF32, mapRows, readTensors, type ImageF32, type Layout } from '../util/image.ts';
 import { checkMeanStd, normalizeInPlace } from '../util/normalize.ts';
 
 export interface NormalizeParams {
@@ -41,7 +41,7 @@ export const normalizeDef = defineOp<NormalizeParams>({
     });
     const name = p.output ?? p.column;
     const t = input.schema[p.column]!;
-    if (t.kind === 'varTensor') return { columns: { [name]: forExecutor(input, floatColumn(t as ImageF32, rows), rows) } };
+    if (t.kind === 'varTensor') return { columns: { [name]: floatColumn(t as ImageF32, rows) } };
     // Fixed-shape rows are copied into one buffer by the executor either way.
     return { columns: { [name]: rows } };
   },

@@ -1,7 +1,7 @@
 // image.resize: exact size, shorter side (torchvision Resize(int)), or fit into a box (cover,
 // contain, inside); nearest, bilinear, bicubic, lanczos3 with antialiasing.
 import { defineOp } from '@modaflow/core';
-import { forExecutor, imageColumn, readImages, type Img } from '../util/image.ts';
+import { imageColumn, readImages, type Img } from '../util/image.ts';
 import { imageInputs, imageOutputs, type ImageCall, type ImageParams } from '../util/image-op.ts';
 import { resizeImage, validateResize, type ResizeSpec } from '../util/resize-image.ts';
 
@@ -23,7 +23,7 @@ export const resizeDef = defineOp<ResizeParams>({
       if (!img) continue;
       try { out[i] = await resizeImage(img, p); } catch (e) { ctx.rowError(i, e as Error, { column: p.column, code: 'MF_DECODE' }); }
     }
-    return { columns: { [p.output ?? p.column]: forExecutor(input, imageColumn(out), out) } };
+    return { columns: { [p.output ?? p.column]: imageColumn(out) } };
   },
 });
 

@@ -2,7 +2,7 @@
 // tensor in CHW or HWC layout; optionally normalized in the same pass, optionally of a fixed shape.
 import * as arrow from 'apache-arrow';
 import { toArrowType, defineOp, dt, InvalidArgumentError, OpError, type FixedShapeTensor, type Float32, type OpCall, type Tensor, type Uint8, type VariableShapeTensor } from '@modaflow/core';
-import { floatColumn, forExecutor, imageF32, readImages, mapRows, type ImageU8, type Layout } from '../util/image.ts';
+import { floatColumn, imageF32, readImages, mapRows, type ImageU8, type Layout } from '../util/image.ts';
 import { checkMeanStd, normalizeInPlace } from '../util/normalize.ts';
 
 export interface ToTensorParams {
@@ -76,7 +76,7 @@ export const toTensorDef = defineOp<ToTensorParams>({
     });
     const name = p.output ?? p.column;
     const t = outType(p);
-    if (t.kind === 'varTensor' && t.item.kind === 'float32') return { columns: { [name]: forExecutor(input, floatColumn(t as ReturnType<typeof imageF32>, rows as (Tensor<Float32Array> | null)[]), rows) } };
+    if (t.kind === 'varTensor' && t.item.kind === 'float32') return { columns: { [name]: floatColumn(t as ReturnType<typeof imageF32>, rows as (Tensor<Float32Array> | null)[]) } };
     if (t.kind === 'varTensor') return { columns: { [name]: rows } };
     const valid = Uint8Array.from(rows, (r) => (r === null ? 0 : 1));
     const child = arrow.makeData({ type: toArrowType(t.item) as arrow.Float32, length: flat!.length, nullCount: 0, data: flat as Float32Array });
@@ -84,7 +84,7 @@ export const toTensorDef = defineOp<ToTensorParams>({
     let bitmap: Uint8Array | null = null;
     if (nulls) { bitmap = new Uint8Array((valid.length + 7) >> 3); valid.forEach((v, k) => { if (v) bitmap![k >> 3]! |= 1 << (k & 7); }); }
     const built = arrow.makeData({ type: toArrowType(t) as arrow.FixedSizeList, length: input.numRows, nullCount: nulls, nullBitmap: bitmap, child });
-    return { columns: { [name]: forExecutor(input, built, rows) } };
+    return { columns: { [name]: built } };
   },
 });
 

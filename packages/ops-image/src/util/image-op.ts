@@ -1,7 +1,7 @@
 // The shape every image → image op shares: read the uint8 HWC column, transform each row, write
 // the result (replacing the column unless `output` names another), errors per row.
 import type { KernelContext, KernelInput, KernelResult, OpCall } from '@modaflow/core';
-import { IMAGE_U8, forExecutor, imageColumn, mapRows, readImages, type ImageU8, type Img } from './image.ts';
+import { IMAGE_U8, imageColumn, mapRows, readImages, type ImageU8, type Img } from './image.ts';
 
 export interface ImageParams {
   /** The uint8 HWC image column to read. */
@@ -22,6 +22,6 @@ export const imageOutputs = (p: ImageParams) => ({ [p.output ?? p.column]: IMAGE
 export function imageKernel<P extends ImageParams>(fn: (img: Img, p: P, ctx: KernelContext<unknown, unknown>, row: number) => Img) {
   return (input: KernelInput, p: P, ctx: KernelContext<unknown, unknown>): KernelResult => {
     const out = mapRows(readImages(input, p.column), ctx, p.column, (img, i) => fn(img, p, ctx, i));
-    return { columns: { [p.output ?? p.column]: forExecutor(input, imageColumn(out), out) } };
+    return { columns: { [p.output ?? p.column]: imageColumn(out) } };
   };
 }

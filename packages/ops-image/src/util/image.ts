@@ -84,18 +84,6 @@ export function floatColumn(t: ImageF32, rows: readonly (Tensor<Float32Array> | 
   return varTensorData(t, n, flat, offsets, shapes, valid);
 }
 
-/**
- * The column in a form the executor accepts. Normally the Arrow data we built (no copy). When this
- * module sees another instance of apache-arrow than the executor (a worker loader that namespaces
- * modules can do that), Arrow objects do not pass its instanceof checks, so plain values are
- * handed over instead and the executor builds the column.
- */
-export function forExecutor(input: KernelInput, built: ArrowData | object, rows: readonly (Img | Tensor | null)[]): ArrowData | unknown[] {
-  const first = Object.keys(input.schema)[0];
-  if (first === undefined || Object.getPrototypeOf(input.data(first)) === Object.getPrototypeOf(built)) return built as ArrowData;
-  return rows.map((r) => (r === null ? null : 'shape' in r ? r : { data: r.data, shape: [r.height, r.width, r.channels] }));
-}
-
 /** Runs `fn` on every non-null row; a row whose fn throws becomes a per-row error with a code. */
 export function mapRows<T, R>(
   rows: readonly (T | null)[],

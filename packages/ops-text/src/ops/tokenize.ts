@@ -8,7 +8,7 @@ import {
 import { loadTokenizer, type TokenizerSource } from '../tokenizer/load.ts';
 import type { Tokenizer, TruncationStrategy } from '../tokenizer/tokenizer.ts';
 import { encodeColumns, type TokenColumns } from '../tokenizer/columns.ts';
-import { int32FixedListData, int32ListData, pairFixedListData, pairListData, rowPairs, rowViews, sameArrow } from '../util/columns.ts';
+import { int32FixedListData, int32ListData, pairFixedListData, pairListData } from '../util/columns.ts';
 
 export interface TokenizeParams extends TokenizerSource {
   /** The text column (utf8). */
@@ -112,20 +112,14 @@ export const tokenizeDef = defineOp<TokenizeParams, TokenizeState>({
       padId, padTypeId: p.padTypeId ?? 0, paddingSide: p.paddingSide ?? 'right',
     });
     for (const e of c.errors) ctx.rowError(e.row, e.message, { column: p.column, code: 'MF_ROW_ERROR' });
-    return { columns: assemble(p, c, sameArrow(input.data(p.column))) };
+    return { columns: assemble(p, c) };
   },
 });
 
-function assemble(p: TokenizeParams, c: TokenColumns, arrowOk: boolean) {
+function assemble(p: TokenizeParams, c: TokenColumns) {
   const nm = names(p);
   const L = fixedLength(p);
   const { rowOffsets, valid } = c;
-  if (!arrowOk) {
-    return {
-      [nm.ids]: rowViews(rowOffsets, c.ids, valid), [nm.mask]: rowViews(rowOffsets, c.attentionMask, valid), [nm.types]: rowViews(rowOffsets, c.typeIds, valid),
-      ...(c.offsets ? { [nm.offsets]: rowPairs(rowOffsets, c.offsets, valid) } : {}),
-    };
-  }
   const col = (v: Int32Array) => (L !== null ? int32FixedListData(L, v, valid) : int32ListData(rowOffsets, v, valid));
   return {
     [nm.ids]: col(c.ids), [nm.mask]: col(c.attentionMask), [nm.types]: col(c.typeIds),

@@ -46,32 +46,3 @@ export function pairFixedListData(size: number, pairs: Int32Array, valid: Uint8A
   return arrow.makeData({ type, length: n, ...validity(valid, n), child: inner });
 }
 
-/**
- * Whether Arrow data built with this module's apache-arrow is accepted by the executor running the
- * kernel. In worker threads under tsx the op module can get its own copy of apache-arrow, whose
- * classes the executor's type check does not recognize; then columns go back as plain values.
- */
-export function sameArrow(d: arrow.Data): boolean {
-  return d.type instanceof arrow.DataType;
-}
-
-/** Per-row views of flat values (rows with offsets[i]..offsets[i+1]), null where not valid. */
-export function rowViews(offsets: Int32Array, values: Int32Array, valid: Uint8Array | null): (Int32Array | null)[] {
-  const n = offsets.length - 1;
-  const out: (Int32Array | null)[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = valid && !valid[i] ? null : values.subarray(offsets[i]!, offsets[i + 1]!);
-  return out;
-}
-
-/** Per-row lists of [start, end] pairs, null where not valid. */
-export function rowPairs(offsets: Int32Array, pairs: Int32Array, valid: Uint8Array | null): (number[][] | null)[] {
-  const n = offsets.length - 1;
-  const out: (number[][] | null)[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    if (valid && !valid[i]) { out[i] = null; continue; }
-    const r: number[][] = [];
-    for (let k = offsets[i]!; k < offsets[i + 1]!; k++) r.push([pairs[2 * k]!, pairs[2 * k + 1]!]);
-    out[i] = r;
-  }
-  return out;
-}
