@@ -135,8 +135,11 @@ export function nodeInputs(n: PlanNode): readonly PlanNode[] {
   }
 }
 
-/** A copy of the node with new inputs (same id when nothing changed is the caller's business). */
+/** The node over new inputs: a copy (same id) when an input changed, the node itself otherwise. */
 export function withInputs(n: PlanNode, inputs: readonly PlanNode[]): PlanNode {
+  // Unchanged inputs give back the node itself: rules detect "nothing changed" by identity.
+  const ins = nodeInputs(n);
+  if (ins.length === inputs.length && ins.every((x, i) => x === inputs[i])) return n;
   switch (n.kind) {
     case 'source': return n;
     case 'map': case 'filter': case 'project': case 'limit': return { ...n, input: inputs[0]! };

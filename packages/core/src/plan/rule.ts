@@ -130,8 +130,7 @@ export function transformUp(root: PlanNode, fn: (n: PlanNode) => PlanNode, share
     if (hit) return hit;
     const ins = nodeInputs(n);
     const next = ins.map(visit);
-    const same = next.every((x, i) => x === ins[i]);
-    const rebuilt = same ? n : withInputs(n, next);
+    const rebuilt = withInputs(n, next);
     // A rebuilt shared node is still shared: rules that consult `shared` must see it.
     if (shared?.has(n)) shared.add(rebuilt);
     const out = fn(rebuilt);

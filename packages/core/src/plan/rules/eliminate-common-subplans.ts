@@ -64,7 +64,7 @@ export const eliminateCommonSubplans: Rule = {
         merged++;
         notes.push(`node ${n.id} is the same as node ${out.id}: computed once`);
       } else {
-        out = next.every((x, j) => x === ins[j]) ? n : withInputs(n, next);
+        out = withInputs(n, next);
         byKey.set(k, out);
         keys.set(out, k);
       }

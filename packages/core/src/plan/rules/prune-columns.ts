@@ -84,7 +84,7 @@ export const pruneColumns: Rule = {
       const r = req.get(n) ?? new Set<string>();
       const ins = nodeInputs(n);
       const next = ins.map(visit);
-      let out: PlanNode = next.every((x, i) => x === ins[i]) ? n : withInputs(n, next);
+      let out: PlanNode = withInputs(n, next);
       if (n.kind === 'source') {
         const have = Object.keys(ctx.schemaOf(n));
         let keep = have.filter((k) => r.has(k));

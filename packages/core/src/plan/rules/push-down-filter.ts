@@ -135,7 +135,7 @@ export const pushDownFilter: Rule = {
       } else {
         const ins = nodeInputs(n);
         const next = ins.map(visit);
-        out = next.every((x, i) => x === ins[i]) ? n : withInputs(n, next);
+        out = withInputs(n, next);
       }
       memo.set(n, out);
       if (shared.has(n)) shared.add(out);
