@@ -39,3 +39,4 @@ export type {
 export { shutdownPools } from './exec/pool/pool.ts';
 export type { ParallelOptions } from './exec/pool/pool-executor.ts';
 export type { ProgressEvent, ProgressObserver, StageInfo, OpProgress } from './exec/pool/progress.ts';
+export { tableRows, tableColumn } from './io/table-values.ts';

@@ -89,3 +89,12 @@ test('an empty result still writes a valid file with the schema', async () => {
   const d = await duck(`select count(*)::INTEGER as n from read_parquet('${p}')`);
   assert.equal(d.rows[0]!.n, 0);
 });
+
+test('tableRows / tableColumn read a table back exactly (bigint ns timestamps, tensors), unlike arrow-js accessors', async () => {
+  const { tableRows, tableColumn } = await import('../../src/index.ts');
+  const t = await ds.compute();
+  assert.deepStrictEqual(tableColumn(t, 'ts'), [1403715273262142976n, 5n, null]);
+  assert.notEqual(t.getChild('ts')!.get(0), 1403715273262142976n, 'arrow-js gives lossy milliseconds here');
+  assert.deepStrictEqual(tableRows(t)[0]!.emb, { data: Float32Array.of(1, 2, 3, 4), shape: [2, 2] });
+  assert.throws(() => tableColumn(t, 'nope'), /table has no column 'nope'/);
+});
