@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-"""pandas/numpy timings for the shapes of benchmarks/src/fusion.bench.ts (reported separately).
+"""pandas/numpy peer of benchmarks/src/fusion.bench.ts, on exactly the same data.
 
-/usr/bin/python3 packages/ops-fusion/scripts/bench-pandas.py [streams dir]
-Median of 5 runs after a warm-up, in ms. Data is generated here with the same shapes and rates
-(not the same values) as the TypeScript benchmark.
+/usr/bin/python3 packages/ops-fusion/scripts/bench-pandas.py DATA_DIR [RUNS] [STREAMS_DIR]
+
+DATA_DIR holds the raw little-endian files the TypeScript benchmark wrote (it runs this script
+itself): x.f32 (z-score values), src_t.i64 / src_y.f64 (the 1 kHz stream), tgt_t.i64 (the 30 Hz
+stream). Prints one JSON object per case: wall ms and CPU ms (process_time) of every timed run
+after a warm-up, plus a check of the result (kept rows / checksums) that the benchmark compares
+with its own, so both sides provably did the same work.
 """
+import json
 import os
 import sys
 import time
@@ -12,50 +17,57 @@ import time
 import numpy as np
 import pandas as pd
 
-STREAMS = sys.argv[1] if len(sys.argv) > 1 else '/work/shared/data/streams'
-BASE = 1403715273262142976
+DATA = sys.argv[1]
+RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+STREAMS = sys.argv[3] if len(sys.argv) > 3 else '/work/shared/data/streams'
 
 
-def timed(fn, runs=5):
-    fn()
-    ts = []
+def timed(name, fn, check, runs=RUNS):
+    r = fn()
+    wall, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(ts))
+        t0, c0 = time.perf_counter(), time.process_time()
+        r = fn()
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    print(json.dumps({'name': name, 'wall': wall, 'cpu': cpu, 'check': check(r)}), flush=True)
 
 
-def stamps(n, step, seed):
-    rng = np.random.default_rng(seed)
-    d = np.round(step * (0.6 + 0.8 * rng.random(n))).astype(np.int64)
-    d[rng.random(n) <= 0.02] = 0
-    return BASE + np.cumsum(d)
+def load(name, dtype):
+    return np.fromfile(os.path.join(DATA, name), dtype=dtype)
 
 
-out = []
+print(json.dumps({'versions': {'pandas': pd.__version__, 'numpy': np.__version__}}), flush=True)
+
 if os.path.exists(os.path.join(STREAMS, 'imu0.csv')):
     imu = pd.read_csv(os.path.join(STREAMS, 'imu0.csv'))
     cam = pd.read_csv(os.path.join(STREAMS, 'cam0.csv'))
     imu = imu.rename(columns={imu.columns[0]: 't'})
     cam = cam.rename(columns={cam.columns[0]: 't'})[['t']]
-    out.append(('merge_asof nearest 6ms: cam0 (300) onto imu0 (3000)',
-                timed(lambda: pd.merge_asof(cam, imu, on='t', direction='nearest', tolerance=6_000_000))))
+    timed('asof-real', lambda: pd.merge_asof(cam, imu, on='t', direction='nearest', tolerance=6_000_000),
+          lambda m: {'matched': int(m.iloc[:, 1].notna().sum())})
 
-N = 1_000_000
-left = pd.DataFrame({'t': stamps(N, 1_000_000, 1)})
-right = pd.DataFrame({'t': stamps(N, 1_000_000, 2), 'v': np.sin(np.arange(N) / 100)})
-out.append(('merge_asof nearest 0.5ms: 1M x 1M', timed(lambda: pd.merge_asof(left, right, on='t', direction='nearest', tolerance=500_000))))
+if os.path.exists(os.path.join(DATA, 'src_t.i64')):
+    st, sy, tt = load('src_t.i64', '<i8'), load('src_y.f64', '<f8'), load('tgt_t.i64', '<i8')
+    source = pd.DataFrame({'t': st, 'y': sy})
+    target = pd.DataFrame({'t': tt})
 
-st = stamps(N, 1_000_000, 3)
-tt = stamps(N // 33, 33_333_333, 4)
-y = np.cos(np.arange(N) / 50)
-out.append(('np.interp: 1M-row 1 kHz stream at 30 Hz times', timed(lambda: np.interp((tt - BASE).astype(np.float64), (st - BASE).astype(np.float64), y))))
+    def asof_interp():
+        # As-of join (backward, like the benchmark's engine pipeline) + numpy.interp on offsets
+        # from the first source time (as fusion.interpolate does; exact below 2^52 ns).
+        m = pd.merge_asof(target, source, on='t')
+        base = st[0]
+        m['y_lin'] = np.interp((tt - base).astype(np.float64), (st - base).astype(np.float64), sy)
+        return m
 
-rng = np.random.default_rng(7)
-x = pd.Series((rng.random(5_000_000) * 10).astype(np.float32))
-out.append(('z-score filter 5M float32: x[(x - x.mean()).abs() / x.std() <= 3]', timed(lambda: x[(x - x.mean()).abs() / x.std() <= 3])))
+    timed('asof-interp', asof_interp, lambda m: {
+        'rows': int(len(m)), 'sum_y': float(np.nansum(m['y'].to_numpy())), 'sum_y_lin': float(m['y_lin'].sum()),
+    })
 
-print(f'pandas {pd.__version__}, numpy {np.__version__}')
-for name, ms in out:
-    print(f'{ms:10.2f} ms  {name}')
+if os.path.exists(os.path.join(DATA, 'x.f32')):
+    x = pd.Series(load('x.f32', '<f4'))
+
+    def zscore():
+        return x[(x - x.mean()).abs() / x.std() <= 3]
+
+    timed('zscore', zscore, lambda k: {'kept': int(len(k)), 'mean': float(x.mean()), 'std': float(x.std())})
