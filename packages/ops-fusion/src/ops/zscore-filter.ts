@@ -6,6 +6,7 @@ import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError } from '@mo
 import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
+import { addMomentsF32, keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
 
 export interface ZscoreFilterParams {
   readonly column: string;
@@ -48,6 +49,18 @@ function groupKeys(input: KernelInput, p: ZscoreFilterParams): string[] | null {
   return out;
 }
 
+/**
+ * The column as a Float32Array when the fast paths apply: a float32 scalar column without nulls,
+ * global (no `by`) mean/std statistics.
+ */
+function plainF32(input: KernelInput, p: ZscoreFilterParams): Float32Array | null {
+  if (p.by !== undefined || p.robust || p.dtype?.kind !== 'float32') return null;
+  const d = input.data(p.column);
+  if (d.nullCount !== 0) return null;
+  const v = d.values as Float32Array;
+  return v.length === input.numRows ? v : v.subarray(0, input.numRows);
+}
+
 function keyOf(v: unknown): string {
   return v === null ? '\u0000null' : typeof v === 'bigint' ? `${v}n` : `${typeof v}:${String(v)}`;
 }
@@ -62,6 +75,13 @@ function median(sorted: Float64Array): number {
 const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
   init: () => new Map(),
   update(acc, input, p) {
+    const f32 = plainF32(input, p);
+    if (f32) {
+      let g = acc.get('');
+      if (!g) acc.set('', (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
+      g.n += addMomentsF32(f32, 0, f32.length, g.sum, g.sumSq);
+      return acc;
+    }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
     const keys = groupKeys(input, p);
     for (let i = 0; i < v.length; i++) {
@@ -137,6 +157,19 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
   },
   stats,
   kernel(input, p, ctx) {
+    const f32 = p.output === undefined && p.nulls !== 'keep' ? plainF32(input, p) : null;
+    if (f32) {
+      // The kept values form an interval of float32 values: two compares per row.
+      const [c, s] = ctx.stats.groups[''] ?? [NaN, NaN];
+      const iv = keptIntervalF32(c, s, p.threshold ?? 3);
+      const n = f32.length;
+      const keep = new Uint8Array(n);
+      if (iv) {
+        const lo = iv[0], hi = iv[1];
+        for (let i = 0; i < n; i++) { const x = f32[i]!; keep[i] = (x >= lo && x <= hi) ? 1 : 0; }
+      }
+      return { columns: {}, keep };
+    }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
     const keys = groupKeys(input, p);
     const thr = p.threshold ?? 3;
@@ -148,11 +181,9 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
       const x = v[i]!;
       if (Number.isNaN(x)) { keep[i] = keepNull ? 1 : 0; if (z) z[i] = null; continue; }
       const [c, s] = ctx.stats.groups[keys ? keys[i]! : '']!;
-      const d = Math.abs(x - c);
       // A zero (or undefined) scale: the centre itself has z = 0, anything else is infinitely far.
-      const zi = s > 0 ? d / s : d === 0 ? 0 : Infinity;
-      keep[i] = zi <= thr ? 1 : 0;
-      if (z) z[i] = zi;
+      keep[i] = zscoreKeeps(x, c, s, thr) ? 1 : 0;
+      if (z) { const d = Math.abs(x - c); z[i] = s > 0 ? d / s : d === 0 ? 0 : Infinity; }
     }
     return { columns: p.output !== undefined ? { [p.output]: z! } : {}, keep };
   },

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { dt, fromRows } from '@modaflow/core';
+import { zscoreFilter } from '../src/index.ts';
+import { addExact, exactSum, roundExact, centeredSumTimesN } from '../src/util/exact-sum.ts';
+import { addMomentsF32, keptIntervalF32, zscoreKeeps } from '../src/util/fast-moments.ts';
+import { column } from './helpers.ts';
+
+/** The per-value reference: Shewchuk partials of x and x² (exact for float32 x). */
+function reference(xs: Float32Array): { n: number; sum: number; sumSq: number; var: number } {
+  const s = exactSum(), q = exactSum();
+  let n = 0;
+  for (const x of xs) {
+    if (!Number.isFinite(x)) continue;
+    n++;
+    addExact(s, x);
+    addExact(q, x * x);
+  }
+  // + 0: a sum of −0 alone is −0 here and +0 on the blocked path; no z-score can tell them apart.
+  return { n, sum: roundExact(s) + 0, sumSq: roundExact(q), var: centeredSumTimesN(n, s, q) };
+}
+
+function fast(xs: Float32Array, cuts: number[]): { n: number; sum: number; sumSq: number; var: number } {
+  const s = exactSum(), q = exactSum();
+  let n = 0, at = 0;
+  for (const c of [...cuts, xs.length]) { n += addMomentsF32(xs, at, Math.max(at, c), s, q); at = Math.max(at, c); }
+  return { n, sum: roundExact(s) + 0, sumSq: roundExact(q), var: centeredSumTimesN(n, s, q) };
+}
+
+// float32 values spread over many binades, with zeros, subnormals, huge values, NaN and ±Infinity.
+const f32 = fc.oneof(
+  { weight: 6, arbitrary: fc.float({ noDefaultInfinity: true, noNaN: true }) },
+  { weight: 6, arbitrary: fc.float({ min: -100, max: 100, noNaN: true }) },
+  { weight: 1, arbitrary: fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1.401298464324817e-45, 3.4028234663852886e38, -3.4028234663852886e38) },
+  { weight: 2, arbitrary: fc.integer({ min: -1e6, max: 1e6 }).map((i) => Math.fround(i * 2 ** -30)) },
+);
+
+test('law: the blocked float32 moments equal the per-value exact sums, wherever the batches are cut', () => {
+  fc.assert(fc.property(fc.array(f32, { maxLength: 1500 }), fc.array(fc.nat(1500), { maxLength: 4 }), (vals, cuts) => {
+    const xs = Float32Array.from(vals);
+    const want = reference(xs);
+    const got = fast(xs, cuts.sort((a, b) => a - b));
+    assert.deepEqual(got, want);
+  }), { numRuns: 300 });
+});
+
+test('blocked moments: large blocks of one magnitude with a few tiny values (the grid path and the fallback)', () => {
+  let s = 3;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (const scale of [1e-30, 1, 10, 3e5, 1e30]) {
+    const xs = Float32Array.from({ length: 5000 }, (_, i) => (i % 997 === 0 ? rnd() * 1e-12 : (rnd() - 0.3) * scale));
+    assert.deepEqual(fast(xs, [1, 700, 4099]), reference(xs), `scale ${scale}`);
+  }
+});
+
+test('law: the kept interval holds exactly the float32 values the z-score test keeps', () => {
+  const any32 = fc.float({ noDefaultInfinity: true, noNaN: true });
+  fc.assert(fc.property(
+    fc.oneof(any32, fc.double({ noNaN: true, min: -1e6, max: 1e6 })),
+    fc.oneof(fc.constantFrom(0, NaN, 1e-300), fc.double({ min: 1e-6, max: 1e6, noNaN: true })),
+    fc.oneof(fc.constant(0), fc.double({ min: 0, max: 5, noNaN: true })),
+    fc.array(any32, { maxLength: 40 }),
+    (c, sd, t, extra) => {
+      const iv = keptIntervalF32(c, sd, t);
+      // Probes: the interval's ends and their neighbours, values around c, and arbitrary ones.
+      const probes = [...extra, Math.fround(c), Math.fround(c + sd * t), Math.fround(c - sd * t)];
+      if (iv) for (const e of iv) probes.push(e, nextF32(e, 1), nextF32(e, -1));
+      for (const p of probes) {
+        const x = Math.fround(p);
+        if (!Number.isFinite(x)) continue;
+        const inIv = iv !== null && x >= iv[0] && x <= iv[1];
+        assert.equal(inIv, zscoreKeeps(x, c, sd, t), `x ${x} c ${c} s ${sd} t ${t} interval ${iv}`);
+      }
+    }), { numRuns: 2000 });
+});
+
+function nextF32(x: number, dir: 1 | -1): number {
+  const b = new Float32Array([x]);
+  const i = new Int32Array(b.buffer);
+  if (x === 0) { b[0] = dir * 1.401298464324817e-45; return b[0]!; }
+  i[0] = i[0]! + ((x > 0) === (dir > 0) ? 1 : -1);
+  return b[0]!;
+}
+
+test('zscoreFilter: the float32 fast path keeps the rows the float64 path keeps, NaN and ±Infinity dropped', async () => {
+  let s = 9;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const xs = Array.from({ length: 3000 }, (_, i) => (i % 101 === 0 ? NaN : i % 173 === 0 ? Infinity : Math.fround(rnd() * 4 + (rnd() < 0.01 ? 30 : 0))));
+  const rows = xs.map((x, id) => ({ id, x }));
+  for (const threshold of [0, 1, 2.5, 3]) {
+    const a = column(await fromRows(rows, { id: dt.int32(), x: dt.float32() }).map(zscoreFilter({ column: 'x', dtype: dt.float32(), threshold })).compute({ batchSize: 77 }), 'id');
+    const b = column(await fromRows(rows, { id: dt.int32(), x: dt.float64() }).map(zscoreFilter({ column: 'x', threshold })).compute({ batchSize: 1024 }), 'id');
+    assert.deepEqual(a, b, `threshold ${threshold}`);
+    if (threshold > 0) assert.ok(a.length > 2500 && a.length < 3000);
+  }
+});
