@@ -4,6 +4,19 @@
 import { Stft, type StftOptions } from './stft.ts';
 import { sparseMel, applyMel, type MelOptions, type SparseMel } from './mel.ts';
 import { dctMatrix, lifterWeights, toDb } from './db.ts';
+import { simdMel, simdMfcc, simdSpectrogram, simdUnavailableReason, type SimdDb } from './simd.ts';
+
+/**
+ * Which implementation computes a feature: 'auto' (default) takes the WebAssembly SIMD kernel
+ * (float32, simd.ts) when the engine has it and the settings are supported (even n_fft), else the
+ * float64 JS path; 'js' forces the JS path (the reference); 'wasm' fails when the kernel cannot run.
+ */
+export type SpectralKernel = 'auto' | 'js' | 'wasm';
+
+function noKernel(what: string): never {
+  const why = simdUnavailableReason();
+  throw new Error(`${what}: the WebAssembly SIMD kernel cannot run ${why ? `(${why})` : 'these settings (it needs an even nFft and db.amin ≥ 1.2e-38)'} — fix: use kernel 'auto' or 'js'`);
+}
 
 export interface DbOptions {
   /** 10 for power spectrograms, 20 for magnitude (default from the stft power). */
@@ -19,6 +32,8 @@ export interface MelFeatureOptions {
   readonly mel: Omit<MelOptions, 'nFreqs'>;
   /** Convert to decibels (log-mel). */
   readonly db?: DbOptions | null;
+  /** Implementation (default 'auto'). */
+  readonly kernel?: SpectralKernel;
 }
 
 export interface MfccOptions extends MelFeatureOptions {
@@ -53,7 +68,12 @@ export function melPlan(o: MelOptions): SparseMel {
 }
 
 /** Power/magnitude spectrogram [channels, n_fft/2+1, frames]. */
-export function spectrogram(x: Float32Array, channels: number, o: StftOptions): { data: Float32Array; shape: [number, number, number] } {
+export function spectrogram(x: Float32Array, channels: number, o: StftOptions, kernel: SpectralKernel = 'auto'): { data: Float32Array; shape: [number, number, number] } {
+  if (kernel !== 'js') {
+    const r = simdSpectrogram(x, channels, o);
+    if (r) return r;
+    if (kernel === 'wasm') noKernel('spectrogram');
+  }
   const plan = stftPlan(o);
   const n = channels === 0 ? 0 : x.length / channels;
   const T = plan.frames(n);
@@ -100,10 +120,19 @@ function melInto(x: Float32Array, channels: number, o: MelFeatureOptions, make: 
 
 /** Mel spectrogram [channels, n_mels, frames], optionally in dB (log-mel). */
 export function melSpectrogram(x: Float32Array, channels: number, o: MelFeatureOptions): { data: Float32Array; shape: [number, number, number] } {
+  if (o.kernel !== 'js') {
+    const r = simdMel(x, channels, o.stft, o.mel, o.db ? simdDb(o.db, o.stft.power) : null);
+    if (r) return r;
+    if (o.kernel === 'wasm') noKernel('melSpectrogram');
+  }
   const { data, T } = melInto(x, channels, o, (k) => new Float32Array(k));
   // dB from the float32 energies: torchaudio converts its float32 mel output too.
   if (o.db) applyDb(data, o.db, o.stft.power);
   return { data, shape: [channels, o.mel.nMels, T] };
+}
+
+function simdDb(db: DbOptions, power: 1 | 2): SimdDb {
+  return { multiplier: db.multiplier ?? (power === 2 ? 10 : 20), amin: db.amin ?? 1e-10, ref: db.ref ?? 1, topDb: db.topDb ?? null };
 }
 
 function applyDb(data: Float32Array, db: DbOptions, power: 1 | 2): void {
@@ -112,6 +141,11 @@ function applyDb(data: Float32Array, db: DbOptions, power: 1 | 2): void {
 
 /** MFCC [channels, n_mfcc, frames] as torchaudio.transforms.MFCC computes them. */
 export function mfcc(x: Float32Array, channels: number, o: MfccOptions): { data: Float32Array; shape: [number, number, number] } {
+  if (o.kernel !== 'js') {
+    const r = simdMfcc(x, channels, o.stft, o.mel, o.logMels ? null : simdDb(o.db ?? { topDb: 80 }, o.stft.power), o.nMfcc, o.dctNorm, o.lifter);
+    if (r) return r;
+    if (o.kernel === 'wasm') noKernel('mfcc');
+  }
   const { data, T } = melInto(x, channels, o, (k) => new Float32Array(k));
   if (o.logMels) for (let i = 0; i < data.length; i++) data[i] = Math.log(data[i]! + 1e-6);
   else applyDb(data, o.db ?? { topDb: 80 }, o.stft.power);

@@ -4,7 +4,8 @@
 // power spectrum on this machine, ~25× slower than this batched path (see the package README),
 // and it only takes power-of-two frames while torchaudio's default n_fft is 400.
 
-function factorize(n: number): number[] {
+/** Radices of the planned FFT of length n: 4s first, then 2, then odd primes. */
+export function factorize(n: number): number[] {
   const out: number[] = [];
   let m = n;
   while (m % 4 === 0) { out.push(4); m /= 4; }

@@ -1,0 +1,301 @@
+// WebAssembly SIMD (simd128) kernel of the spectral ops: STFT power/magnitude spectrum, sparse
+// mel projection, dB / log, and the MFCC DCT, in float32 (like torchaudio).
+//
+// Four consecutive frames travel together, one per f32x4 lane: the FFT code is the scalar
+// mixed-radix DIT FFT of fft.ts with every value a vector of 4 frames, so no shuffles are needed,
+// and the mel output of frames t..t+3 for one band is 4 contiguous floats of the [bands, frames]
+// layout. The real FFT of even length n is a complex FFT of n/2 points plus the split.
+//
+// No libc: the JS side (simd.ts) owns the memory layout, builds the plan (permutation, window,
+// twiddles, filterbank) in float64 and writes it here as float32.
+//
+// Build: packages/ops-audio/package.json "build:wasm" (clang-14, wasm-ld).
+#include <wasm_simd128.h>
+
+typedef v128_t V;
+
+#define EXPORT(name) __attribute__((export_name(name)))
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define SPLAT wasm_f32x4_splat
+#define LD(p) wasm_v128_load32_splat(p)
+
+// Laid out by simd.ts as 4-byte words; keep the field order in sync with PLAN_* there.
+typedef struct {
+  int h;              // complex FFT length (n_fft / 2)
+  int nstages;
+  int power;          // 2 = power, 1 = magnitude
+  int nmels;          // 0 = write the spectrum itself (h + 1 bins)
+  const int *perm;    // h: frame sample index (even) read by gathered point i
+  const float *win;   // n_fft
+  const float *split; // 2h: cos, sin of -2πk/n_fft, interleaved
+  const float *twfull;// 2h: cos, sin of -2πk/h (generic radix)
+  const int *mstart;  // nmels: first bin of each filter
+  const int *mlen;    // nmels: number of bins of each filter
+  const float *mw;    // the filters' weights, back to back
+  V *work;            // (3h + 1 + maxp) vectors
+  int sp[16];         // radix of stage s (stage 0 outermost)
+  int sm[16];         // butterfly span m of stage s
+  int sf[16];         // twiddle stride (generic radix)
+  const float *stw[16]; // radix 4: (w1r, w1i, w2r, w2i, w3r, w3i) per k; radix 2: (wr, wi) per k
+} Plan;
+
+static void bfly2(V *re, V *im, int m, const float *tw) {
+  for (int k = 0; k < m; k++) {
+    V c = LD(tw + 2 * k), s = LD(tw + 2 * k + 1);
+    V xr = re[k + m], xi = im[k + m];
+    V tr = SUB(MUL(xr, c), MUL(xi, s)), ti = ADD(MUL(xr, s), MUL(xi, c));
+    V ar = re[k], ai = im[k];
+    re[k + m] = SUB(ar, tr); im[k + m] = SUB(ai, ti);
+    re[k] = ADD(ar, tr); im[k] = ADD(ai, ti);
+  }
+}
+
+static void bfly2Leaf(V *re, V *im, int h) {
+  for (int i = 0; i < h; i += 2) {
+    V ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1];
+    re[i] = ADD(ar, br); im[i] = ADD(ai, bi);
+    re[i + 1] = SUB(ar, br); im[i + 1] = SUB(ai, bi);
+  }
+}
+
+static void bfly4(V *re, V *im, int m, const float *tw) {
+  for (int k = 0; k < m; k++) {
+    const float *w = tw + 6 * k;
+    V w1r = LD(w), w1i = LD(w + 1), w2r = LD(w + 2), w2i = LD(w + 3), w3r = LD(w + 4), w3i = LD(w + 5);
+    V x1r = re[k + m], x1i = im[k + m], x2r = re[k + 2 * m], x2i = im[k + 2 * m], x3r = re[k + 3 * m], x3i = im[k + 3 * m];
+    V s0r = SUB(MUL(x1r, w1r), MUL(x1i, w1i)), s0i = ADD(MUL(x1r, w1i), MUL(x1i, w1r));
+    V s1r = SUB(MUL(x2r, w2r), MUL(x2i, w2i)), s1i = ADD(MUL(x2r, w2i), MUL(x2i, w2r));
+    V s2r = SUB(MUL(x3r, w3r), MUL(x3i, w3i)), s2i = ADD(MUL(x3r, w3i), MUL(x3i, w3r));
+    V ar = re[k], ai = im[k];
+    V s5r = SUB(ar, s1r), s5i = SUB(ai, s1i);
+    V f0r = ADD(ar, s1r), f0i = ADD(ai, s1i);
+    V s3r = ADD(s0r, s2r), s3i = ADD(s0i, s2i);
+    V s4r = SUB(s0r, s2r), s4i = SUB(s0i, s2i);
+    re[k + 2 * m] = SUB(f0r, s3r); im[k + 2 * m] = SUB(f0i, s3i);
+    re[k] = ADD(f0r, s3r); im[k] = ADD(f0i, s3i);
+    re[k + m] = ADD(s5r, s4i); im[k + m] = SUB(s5i, s4r);
+    re[k + 3 * m] = SUB(s5r, s4i); im[k + 3 * m] = ADD(s5i, s4r);
+  }
+}
+
+// Any radix p (odd factors of h): O(p²) per butterfly with the full twiddle table.
+static void bflyGeneric(V *re, V *im, int m, int p, int fstride, int h, const float *tw, V *sr, V *si) {
+  for (int u = 0; u < m; u++) {
+    for (int q = 0, k = u; q < p; q++, k += m) { sr[q] = re[k]; si[q] = im[k]; }
+    for (int q1 = 0, k = u; q1 < p; q1++, k += m) {
+      V accr = sr[0], acci = si[0];
+      int t = 0;
+      int step = (int)(((long long)fstride * k) % h);
+      for (int q = 1; q < p; q++) {
+        t += step;
+        if (t >= h) t -= h;
+        V c = LD(tw + 2 * t), s = LD(tw + 2 * t + 1);
+        accr = ADD(accr, SUB(MUL(sr[q], c), MUL(si[q], s)));
+        acci = ADD(acci, ADD(MUL(sr[q], s), MUL(si[q], c)));
+      }
+      re[k] = accr; im[k] = acci;
+    }
+  }
+}
+
+static inline V frame4(const float *a, const float *b, const float *c, const float *d, int j) {
+  return wasm_f32x4_make(a[j], b[j], c[j], d[j]);
+}
+
+// Spectrum of 4 frames (starting at f[0..3]) into spec[0..h] (h + 1 vectors).
+static void spectrum4(const Plan *P, const float *f0, const float *f1, const float *f2, const float *f3, V *re, V *im, V *spec, V *scr) {
+  const int h = P->h, ns = P->nstages;
+  const int *perm = P->perm;
+  const float *win = P->win;
+  int last = ns - 1;
+  if (ns > 0 && P->sp[last] == 4 && P->sm[last] == 1) {
+    // Gather, window and the innermost (twiddle-free) radix-4 butterflies in one pass.
+    for (int i = 0; i < h; i += 4) {
+      int j0 = perm[i], j1 = perm[i + 1], j2 = perm[i + 2], j3 = perm[i + 3];
+      V ar = MUL(frame4(f0, f1, f2, f3, j0), LD(win + j0)), ai = MUL(frame4(f0, f1, f2, f3, j0 + 1), LD(win + j0 + 1));
+      V br = MUL(frame4(f0, f1, f2, f3, j1), LD(win + j1)), bi = MUL(frame4(f0, f1, f2, f3, j1 + 1), LD(win + j1 + 1));
+      V cr = MUL(frame4(f0, f1, f2, f3, j2), LD(win + j2)), ci = MUL(frame4(f0, f1, f2, f3, j2 + 1), LD(win + j2 + 1));
+      V dr = MUL(frame4(f0, f1, f2, f3, j3), LD(win + j3)), di = MUL(frame4(f0, f1, f2, f3, j3 + 1), LD(win + j3 + 1));
+      V s5r = SUB(ar, cr), s5i = SUB(ai, ci), g0r = ADD(ar, cr), g0i = ADD(ai, ci);
+      V s3r = ADD(br, dr), s3i = ADD(bi, di), s4r = SUB(br, dr), s4i = SUB(bi, di);
+      re[i + 2] = SUB(g0r, s3r); im[i + 2] = SUB(g0i, s3i);
+      re[i] = ADD(g0r, s3r); im[i] = ADD(g0i, s3i);
+      re[i + 1] = ADD(s5r, s4i); im[i + 1] = SUB(s5i, s4r);
+      re[i + 3] = SUB(s5r, s4i); im[i + 3] = ADD(s5i, s4r);
+    }
+    last--;
+  } else {
+    for (int i = 0; i < h; i++) {
+      int j = perm[i];
+      re[i] = MUL(frame4(f0, f1, f2, f3, j), LD(win + j));
+      im[i] = MUL(frame4(f0, f1, f2, f3, j + 1), LD(win + j + 1));
+    }
+  }
+  for (int s = last; s >= 0; s--) {
+    const int p = P->sp[s], m = P->sm[s], block = p * m;
+    const float *tw = P->stw[s];
+    if (p == 4) for (int off = 0; off < h; off += block) bfly4(re + off, im + off, m, tw);
+    else if (p == 2 && m == 1) bfly2Leaf(re, im, h);
+    else if (p == 2) for (int off = 0; off < h; off += block) bfly2(re + off, im + off, m, tw);
+    else for (int off = 0; off < h; off += block) bflyGeneric(re + off, im + off, m, p, P->sf[s], h, P->twfull, scr, scr + p);
+  }
+  // Real split: X[k] = (e - i·W^k·d)/2 with e = Z[k] + conj(Z[h-k]), d = Z[k] - conj(Z[h-k]);
+  // bins k and h-k share one complex multiply. X[0] and X[h] are real.
+  const float *sw = P->split;
+  V z0r = re[0], z0i = im[0];
+  V a0 = ADD(z0r, z0i), ah = SUB(z0r, z0i);
+  spec[0] = MUL(a0, a0);
+  spec[h] = MUL(ah, ah);
+  const V q = SPLAT(0.25f);
+  for (int k = 1, j = h - 1; k <= j; k++, j--) {
+    V ar = re[k], ai = im[k], br = re[j], bi = wasm_f32x4_neg(im[j]);
+    V er = ADD(ar, br), ei = ADD(ai, bi), dr = SUB(ar, br), di = SUB(ai, bi);
+    V c = LD(sw + 2 * k), s = LD(sw + 2 * k + 1);
+    V tr = SUB(MUL(dr, c), MUL(di, s)), ti = ADD(MUL(dr, s), MUL(di, c));
+    V xr = ADD(er, ti), xi = SUB(ei, tr);
+    spec[k] = MUL(q, ADD(MUL(xr, xr), MUL(xi, xi)));
+    if (j != k) {
+      V yr = SUB(er, ti), yi = ADD(ei, tr);
+      spec[j] = MUL(q, ADD(MUL(yr, yr), MUL(yi, yi)));
+    }
+  }
+  if (P->power == 1) for (int k = 0; k <= h; k++) spec[k] = wasm_f32x4_sqrt(spec[k]);
+}
+
+static inline void store_lanes(float *p, V v, int lanes) {
+  if (lanes >= 4) { wasm_v128_store(p, v); return; }
+  wasm_v128_store32_lane(p, v, 0);
+  if (lanes > 1) wasm_v128_store32_lane(p + 1, v, 1);
+  if (lanes > 2) wasm_v128_store32_lane(p + 2, v, 2);
+}
+
+// Frames 0..nframes-1 of `sig` (frame t starts at sig + t·hop; the caller has padded it) →
+// out[b·ostride + t]: mel energies (b < nmels) or, with nmels = 0, the spectrum (b ≤ h).
+EXPORT("spectral_frames")
+void spectral_frames(const Plan *P, const float *sig, int nframes, int hop, float *out, int ostride) {
+  const int h = P->h, M = P->nmels;
+  V *re = P->work, *im = re + h, *spec = im + h, *scr = spec + h + 1;
+  for (int t = 0; t < nframes; t += 4) {
+    int lanes = nframes - t < 4 ? nframes - t : 4;
+    int last = t + lanes - 1;
+    const float *f0 = sig + t * hop;
+    const float *f1 = sig + (t + 1 > last ? last : t + 1) * hop;
+    const float *f2 = sig + (t + 2 > last ? last : t + 2) * hop;
+    const float *f3 = sig + (t + 3 > last ? last : t + 3) * hop;
+    spectrum4(P, f0, f1, f2, f3, re, im, spec, scr);
+    if (M == 0) {
+      for (int k = 0; k <= h; k++) store_lanes(out + k * ostride + t, spec[k], lanes);
+      continue;
+    }
+    const int *st = P->mstart, *ln = P->mlen;
+    const float *w = P->mw;
+    for (int m = 0; m < M; m++) {
+      const V *s = spec + st[m];
+      const int n = ln[m];
+      V acc0 = wasm_f32x4_const_splat(0.0f), acc1 = acc0;
+      int k = 0;
+      for (; k + 1 < n; k += 2) {
+        acc0 = ADD(acc0, MUL(s[k], LD(w + k)));
+        acc1 = ADD(acc1, MUL(s[k + 1], LD(w + k + 1)));
+      }
+      if (k < n) acc0 = ADD(acc0, MUL(s[k], LD(w + k)));
+      w += n;
+      store_lanes(out + m * ostride + t, ADD(acc0, acc1), lanes);
+    }
+  }
+}
+
+// Natural log of positive normal floats (Cephes logf: ~1 ulp); NaN stays NaN, +Inf stays +Inf.
+static inline V vlog(V x) {
+  const V one = SPLAT(1.0f);
+  V e = wasm_i32x4_sub(wasm_u32x4_shr(x, 23), wasm_i32x4_splat(126));
+  V m = wasm_v128_or(wasm_v128_and(x, wasm_i32x4_splat(0x007fffff)), wasm_i32x4_splat(0x3f000000));
+  V lt = wasm_f32x4_lt(m, SPLAT(0.707106781186547524f));
+  V fe = wasm_f32x4_convert_i32x4(wasm_i32x4_add(e, lt));
+  V t = ADD(SUB(m, one), wasm_v128_and(m, lt));
+  V z = MUL(t, t);
+  V y = SPLAT(7.0376836292E-2f);
+  y = ADD(MUL(y, t), SPLAT(-1.1514610310E-1f));
+  y = ADD(MUL(y, t), SPLAT(1.1676998740E-1f));
+  y = ADD(MUL(y, t), SPLAT(-1.2420140846E-1f));
+  y = ADD(MUL(y, t), SPLAT(1.4249322787E-1f));
+  y = ADD(MUL(y, t), SPLAT(-1.6668057665E-1f));
+  y = ADD(MUL(y, t), SPLAT(2.0000714765E-1f));
+  y = ADD(MUL(y, t), SPLAT(-2.4999993993E-1f));
+  y = ADD(MUL(y, t), SPLAT(3.3333331174E-1f));
+  y = MUL(MUL(y, t), z);
+  y = ADD(y, MUL(fe, SPLAT(-2.12194440e-4f)));
+  y = ADD(y, MUL(z, SPLAT(-0.5f)));
+  V r = ADD(ADD(t, y), MUL(fe, SPLAT(0.693359375f)));
+  const V inf = SPLAT(__builtin_inff());
+  r = wasm_v128_bitselect(x, r, wasm_f32x4_eq(x, inf));      // log(+Inf) = +Inf
+  return wasm_v128_bitselect(x, r, wasm_f32x4_ne(x, x));     // NaN in, NaN out
+}
+
+static inline V load_tail(const float *x, int n) {
+  float a = x[0];
+  return wasm_f32x4_make(a, n > 1 ? x[1] : a, n > 2 ? x[2] : a, n > 3 ? x[3] : a);
+}
+
+// x ← k·ln(max(x, amin)) − offset in place; values ≤ amin (and NaN, like `a > amin ? a : amin`)
+// become `atmin`, that value computed exactly by the caller (silence is exactly −100 dB). Returns
+// the maximum of the results (-Inf for n = 0).
+EXPORT("to_db")
+float to_db(float *x, int n, float k, float amin, float offset, float atmin) {
+  const V vk = SPLAT(k), va = SPLAT(amin), vo = SPLAT(offset), vm = SPLAT(atmin);
+  V mx = SPLAT(-__builtin_inff());
+  for (int i = 0; i < n; i += 4) {
+    int lanes = n - i < 4 ? n - i : 4;
+    V v = lanes == 4 ? wasm_v128_load(x + i) : load_tail(x + i, lanes);
+    V above = wasm_f32x4_gt(v, va);
+    v = wasm_v128_bitselect(v, va, above);
+    V r = wasm_v128_bitselect(SUB(MUL(vk, vlog(v)), vo), vm, above);
+    mx = wasm_f32x4_max(mx, r);
+    store_lanes(x + i, r, lanes);
+  }
+  float a = wasm_f32x4_extract_lane(mx, 0), b = wasm_f32x4_extract_lane(mx, 1);
+  float c = wasm_f32x4_extract_lane(mx, 2), d = wasm_f32x4_extract_lane(mx, 3);
+  float m1 = a > b ? a : b, m2 = c > d ? c : d;
+  return m1 > m2 ? m1 : m2;
+}
+
+// x ← ln(x + eps) in place (torchaudio MFCC's log_mels).
+EXPORT("log_eps")
+void log_eps(float *x, int n, float eps) {
+  const V ve = SPLAT(eps);
+  for (int i = 0; i < n; i += 4) {
+    int lanes = n - i < 4 ? n - i : 4;
+    V v = lanes == 4 ? wasm_v128_load(x + i) : load_tail(x + i, lanes);
+    store_lanes(x + i, vlog(ADD(v, ve)), lanes);
+  }
+}
+
+// out[k·ostride + t] = Σ_m D[k·M + m] · max'(in[m·istride + t], floor) for t < T, k < K, where
+// max' keeps NaN (like `if (x < floor) x = floor`); floor = -Inf for none.
+EXPORT("dct")
+void dct(const float *in, int M, int T, int istride, float floor, const float *D, int K, float *out, int ostride) {
+  const V vf = SPLAT(floor);
+  for (int t = 0; t < T; t += 8) {
+    int lanes = T - t;
+    for (int k = 0; k < K; k++) {
+      const float *d = D + k * M;
+      V a0 = wasm_f32x4_const_splat(0.0f), a1 = a0;
+      for (int m = 0; m < M; m++) {
+        const float *row = in + m * istride + t;
+        V w = LD(d + m);
+        V x0 = lanes >= 4 ? wasm_v128_load(row) : load_tail(row, lanes);
+        x0 = wasm_v128_bitselect(vf, x0, wasm_f32x4_lt(x0, vf));
+        a0 = ADD(a0, MUL(w, x0));
+        if (lanes > 4) {
+          V x1 = lanes >= 8 ? wasm_v128_load(row + 4) : load_tail(row + 4, lanes - 4);
+          x1 = wasm_v128_bitselect(vf, x1, wasm_f32x4_lt(x1, vf));
+          a1 = ADD(a1, MUL(w, x1));
+        }
+      }
+      store_lanes(out + k * ostride + t, a0, lanes);
+      if (lanes > 4) store_lanes(out + k * ostride + t + 4, a1, lanes - 4);
+    }
+  }
+}
