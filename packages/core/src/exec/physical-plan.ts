@@ -108,6 +108,8 @@ export function planPhysical(root: PlanNode): PhysicalPlan {
 export interface StageStats {
   readonly id: number;
   batches: number;
+  /** Worker tasks the batches travelled in (quick batches are grouped; 0 when the stage ran inline). */
+  tasks: number;
   rowsIn: number;
   rowsOut: number;
   /** Summed kernel time on workers (or inline), ms. */
@@ -142,7 +144,8 @@ export function displayPhysical(p: PhysicalPlan, stats?: ReadonlyMap<number, Sta
     for (const n of s.nodes) lines.push(`  ${nodeLabel(n)}`);
     const st = stats?.get(s.id);
     if (st) {
-      lines.push(`  analyzed: ${st.batches} batches, rows ${st.rowsIn} → ${st.rowsOut}, busy ${st.busyMs.toFixed(1)} ms, ` +
+      const tasks = st.tasks > 0 && st.tasks !== st.batches ? ` in ${st.tasks} tasks` : '';
+      lines.push(`  analyzed: ${st.batches} batches${tasks}, rows ${st.rowsIn} → ${st.rowsOut}, busy ${st.busyMs.toFixed(1)} ms, ` +
         `input wait ${st.inputWaitMs.toFixed(1)} ms, backpressure ${st.backpressureMs.toFixed(1)} ms, ` +
         `bytes transferred ${st.bytesTransferred}, copied ${st.bytesCopied}${st.retries ? `, retries ${st.retries}` : ''}` +
         (s.id === bottleneck ? '  ← bottleneck' : ''));

@@ -1,6 +1,7 @@
 // The lazy, typed Dataset builder. Every method returns a new Dataset over a new immutable plan
 // node and computes the output schema type; nothing is read or computed until compute(),
 // stream(), write() or run().
+import { setMaxListeners } from 'node:events';
 import * as arrow from 'apache-arrow';
 import { Observable } from 'rxjs';
 import type { Bool, DType } from '../types/dtype.ts';
@@ -29,7 +30,7 @@ import { BatchLoader, createBatchLoader } from '../loader/batch-loader.ts';
 
 /**
  * Options of a run. Parallelism (see ParallelOptions): `workers` (default 'auto': the machine's cores
- * when the plan has op stages and more than one batch of input), `ordered`, `maxInFlightBatches`,
+ * when the plan has op stages and more than one batch of input), `ordered`, `maxInFlightBatches`, `batchesPerTask`,
  * `maxInFlightBytes`, `retries`, `progress` (an rxjs Observer of ProgressEvents).
  */
 export interface ComputeOptions extends ParallelOptions {
@@ -318,12 +319,22 @@ export class Dataset<S extends Schema> {
   }
 }
 
+/**
+ * The run's own signal, following the caller's: every task in flight listens to it, so it may have
+ * many listeners (Node would warn past 10 on the caller's signal).
+ */
+function runSignal(user: AbortSignal | undefined): AbortSignal {
+  const s = user ? AbortSignal.any([user]) : new AbortController().signal;
+  setMaxListeners(0, s);
+  return s;
+}
+
 function execOptions(o: ComputeOptions) {
   return {
     batchSize: o.batchSize ?? 1024,
     onError: o.onError ?? 'fail',
     seed: o.seed ?? 0,
-    signal: o.signal ?? new AbortController().signal,
+    signal: runSignal(o.signal),
     ...(o.shard ? { shard: o.shard } : {}),
   } as const;
 }

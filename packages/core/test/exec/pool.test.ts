@@ -92,22 +92,24 @@ async function runRows(ds: Dataset<Schema>, opts: Parameters<Dataset<Schema>['co
   return { rows: t.numRows ? rowsOf(t) : [], rowsOut: t.report.rowsOut, failed: t.report.failed };
 }
 
-test('law: in-process ≡ workers: 0 ≡ 1 worker ≡ 2 workers ≡ unordered (multiset), for every batch size', async () => {
+test('law: in-process ≡ workers: 0 ≡ 1 worker ≡ 2 workers ≡ unordered (multiset), for every batch size and batches per task', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.option(fc.integer({ min: -60, max: 60 }), { nil: null, freq: 8 }), { maxLength: 90 }),
       fc.array(stepArb, { minLength: 1, maxLength: 5 }),
       fc.integer({ min: 1, max: 40 }),
-      fc.integer({ min: 1, max: 4 }),
+      fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
       fc.constantFrom<ErrorPolicy>('skip', 'quarantine'),
-      async (xs, steps, batchSize, maxInFlightBatches, onError) => {
+      fc.constantFrom<number | 'auto'>('auto', 1, 3),
+      async (xs, steps, batchSize, maxInFlightBatches, onError, batchesPerTask) => {
         const ds = build(xs, steps);
         const ref = await reference(ds, batchSize, onError);
+        const par = { batchesPerTask, ...(maxInFlightBatches !== undefined ? { maxInFlightBatches } : {}) };
         for (const workers of [0, 1, 2]) {
-          const got = await runRows(ds, { batchSize, onError, workers, maxInFlightBatches });
+          const got = await runRows(ds, { batchSize, onError, workers, ...par });
           assert.deepEqual(got, ref, `workers ${workers}`);
         }
-        const un = await runRows(ds, { batchSize, onError, workers: 2, ordered: false, maxInFlightBatches });
+        const un = await runRows(ds, { batchSize, onError, workers: 2, ordered: false, ...par });
         assert.deepEqual(canon(un.rows), canon(ref.rows), 'unordered');
         assert.equal(un.failed, ref.failed);
       },
@@ -345,6 +347,36 @@ test('a batch whose worker always dies is reported after bounded retries, never 
   assert.deepEqual(q.report.errorsByCode, { MF_WORKER: 6 });
   const msgs = rowsOf(q.report.quarantine!).map((r) => r['message'] as string);
   assert.ok(msgs.every((m) => /worker died .*exited with code: 9.*1 retry failed too/.test(m)), msgs[0]);
+});
+
+test('quick batches travel several to a task; results equal in-process; batchesPerTask: 1 sends one per task', async () => {
+  const rows = Array.from({ length: 2000 }, (_, i) => ({ x: i }));
+  const ds = fromRows(rows, XS).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }));
+  const want = rowsOf(await ds.compute({ workers: 0, batchSize: 10 }));
+  const got = rowsOf(await ds.compute({ workers: 1, batchSize: 10 }));
+  assert.deepEqual(got, want);
+  const tasks = (text: string) => {
+    const m = /analyzed: (\d+) batches(?: in (\d+) tasks)?/.exec(text)!;
+    return { batches: Number(m[1]), tasks: m[2] === undefined ? Number(m[1]) : Number(m[2]) };
+  };
+  // 'auto' groups what arrives while the worker is busy: how many depends on timing, not the rows.
+  const grouped = tasks(ds.explain({ analyze: true }));
+  assert.equal(grouped.batches, 200);
+  assert.ok(grouped.tasks < grouped.batches, `200 trivial batches should share tasks, got ${grouped.tasks} tasks`);
+  // A fixed batchesPerTask is exact (the last task takes the rest).
+  assert.deepEqual(rowsOf(await ds.compute({ workers: 1, batchSize: 10, batchesPerTask: 8 })), want);
+  assert.deepEqual(tasks(ds.explain({ analyze: true })), { batches: 200, tasks: 25 });
+  assert.deepEqual(rowsOf(await ds.compute({ workers: 1, batchSize: 10, batchesPerTask: 1 })), want);
+  assert.deepEqual(tasks(ds.explain({ analyze: true })), { batches: 200, tasks: 200 });
+  assert.deepEqual(rowsOf(await ds.compute({ workers: 2, batchSize: 10, batchesPerTask: 7, ordered: false })).map((r) => r['y']).sort((a, b) => (a as number) - (b as number)), want.map((r) => r['y']));
+});
+
+test('a batch that kills its worker inside a task of several batches fails alone; the task\'s other batches are retried and kept', async () => {
+  const ds = fromRows(Array.from({ length: 400 }, (_, i) => ({ x: i })), XS).map(die({ column: 'x', code: 9, at: 201 }));
+  const q = await ds.compute({ workers: 1, batchSize: 4, retries: 1, batchesPerTask: 8, onError: 'quarantine' });
+  assert.equal(q.numRows, 396);
+  assert.deepEqual(rowsOf(q.report.quarantine!).map((r) => r['source_row']), [200n, 201n, 202n, 203n]);
+  assert.deepEqual(q.report.errorsByCode, { MF_WORKER: 4 });
 });
 
 test('a batch that runs past taskTimeoutMs stops its worker and is reported like a dead worker', async () => {

@@ -143,12 +143,17 @@ const spinDef = defineOp<{ column: string; output: string; iters: number }>({
 export const spin = <C extends string, O extends string>(p: { column: C; output: O; iters: number }) =>
   spinDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
-const dieDef = defineOp<{ column: string; marker?: string; code: number }>({
+const dieDef = defineOp<{ column: string; marker?: string; code: number; at?: number }>({
   name: 'exectest.die',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: () => ({}),
-  kernel(_input, p) {
+  kernel(input, p) {
+    // With `at`, only a batch holding that value dies (every attempt).
+    if (p.at !== undefined) {
+      if ((input.values(p.column) as (number | null)[]).includes(p.at)) process.exit(p.code);
+      return { columns: {} };
+    }
     // With a marker file, only the first attempt dies (the retry finds the marker); without one,
     // every attempt dies.
     if (p.marker === undefined) process.exit(p.code);
@@ -157,7 +162,7 @@ const dieDef = defineOp<{ column: string; marker?: string; code: number }>({
   },
 });
 /** Kills its worker thread (process.exit inside a kernel). */
-export const die = <C extends string>(p: { column: C; marker?: string; code: number }) => dieDef.call<{ [K in C]: Float64 }, {}>(p);
+export const die = <C extends string>(p: { column: C; marker?: string; code: number; at?: number }) => dieDef.call<{ [K in C]: Float64 }, {}>(p);
 
 const whereDef = defineOp<{ output: string }>({
   name: 'exectest.where',

@@ -25,8 +25,10 @@ export interface PoolOptions {
   readonly workers: number;
   /** Yield batches in input order (default) or as they finish. */
   readonly ordered: boolean;
-  /** Batches dispatched but not yet yielded, per stage. */
-  readonly maxInFlightBatches: number;
+  /** Batches dispatched but not yet yielded, per stage ('auto': 4 tasks per worker, see batchesPerTask). */
+  readonly maxInFlightBatches: number | 'auto';
+  /** Batches sent to a worker in one task ('auto': more than one only for small, quick batches). */
+  readonly batchesPerTask: number | 'auto';
   /** Bytes of input batches dispatched but not yet yielded, per stage (one batch may exceed it alone). */
   readonly maxInFlightBytes: number;
   /** Attempts after a worker dies while running a batch. */
@@ -50,6 +52,11 @@ interface Done {
 }
 
 const FRESH_SOURCES = new Set(['fromRows', 'readCsv', 'readManifest']);
+
+/** Work per task the grouping of quick batches aims for (ms of worker time). */
+const TASK_TARGET_MS = 1;
+/** Most batches in one task. */
+const MAX_BATCHES_PER_TASK = 16;
 
 function fromWire(e: WireError): ModaflowError {
   const ctx = {
@@ -76,7 +83,7 @@ export class StageExecutor extends InProcessExecutor {
     this.pool = pool;
     this.physical = physical;
     for (const s of physical.stages) {
-      this.stageStats.set(s.id, { id: s.id, batches: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, inputWaitMs: 0, backpressureMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
+      this.stageStats.set(s.id, { id: s.id, batches: 0, tasks: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, inputWaitMs: 0, backpressureMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
     }
   }
 
@@ -190,30 +197,76 @@ export class StageExecutor extends InProcessExecutor {
     return chunk;
   }
 
+  /**
+   * How many batches go in one task. A hop costs a fixed ~50–150 µs here (waking a thread and a
+   * message each way), so batches that take a worker less than that are grouped until a task holds
+   * about TASK_TARGET_MS of work (at most MAX_BATCHES_PER_TASK, and a bounded share of the byte
+   * budget). Until the first replies tell how long a batch takes, batches travel alone.
+   */
+  private groupSize(st: StageStats, avgBytes: number): number {
+    const fixed = this.pool.batchesPerTask;
+    if (fixed !== 'auto') return fixed;
+    if (st.batches === 0) return 1;
+    const perBatchMs = st.busyMs / st.batches;
+    let g = perBatchMs > 0 ? Math.floor(TASK_TARGET_MS / perBatchMs) : MAX_BATCHES_PER_TASK;
+    g = Math.min(g, MAX_BATCHES_PER_TASK);
+    if (avgBytes > 0) g = Math.min(g, Math.floor(this.pool.maxInFlightBytes / (4 * this.pool.workers) / avgBytes));
+    return Math.max(1, g);
+  }
+
   private async *pooled(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>): AsyncGenerator<Chunk> {
     const st = this.stageStats.get(s.id)!;
     const pool = getPool(this.pool.workers);
+    const workers = this.pool.workers;
     // Giving buffers away is only possible when no retry needs them back.
     const transfer = this.ownsInput(s) && this.pool.retries === 0;
+    /** Dispatched batches not yet yielded, by sequence number. */
     const pending = new Map<number, { promise: Promise<Done>; bytes: number; rows: number }>();
+    /** Batches read but not yet dispatched: the task being filled. */
+    const group: { chunk: Chunk; seq: number; bytes: number }[] = [];
     const it = input[Symbol.asyncIterator]();
-    let seq = 0, nextOut = 0, inFlightBytes = 0, inputDone = false;
+    let seq = 0, nextOut = 0, inFlightBytes = 0, inputDone = false, tasksInFlight = 0, bytesRead = 0;
+    const eager = this.pool.batchesPerTask === 'auto';
+    const flush = () => {
+      if (group.length === 0) return;
+      const g = group.splice(0);
+      const task = this.dispatch(pool, s, steps, g.map((x) => x.chunk), transfer, g[0]!.seq);
+      tasksInFlight++;
+      st.tasks++;
+      // Results of a run that stopped early are dropped; never leave a rejection unhandled.
+      task.then(() => { tasksInFlight--; }, () => { tasksInFlight--; });
+      g.forEach((x, i) => {
+        const promise = task.then((ds) => ds[i]!);
+        promise.catch(() => {});
+        pending.set(x.seq, { promise, bytes: x.bytes, rows: x.chunk.length });
+      });
+    };
     try {
       for (;;) {
-        while (!inputDone && pending.size < this.pool.maxInFlightBatches && (inFlightBytes < this.pool.maxInFlightBytes || pending.size === 0)) {
+        const size = this.groupSize(st, seq > 0 ? bytesRead / seq : 0);
+        const maxBatches = this.pool.maxInFlightBatches === 'auto' ? 4 * workers * size : this.pool.maxInFlightBatches;
+        const inFlight = () => pending.size + group.length;
+        while (!inputDone && inFlight() < maxBatches && (inFlightBytes < this.pool.maxInFlightBytes || inFlight() === 0)) {
           this.checkAbort();
+          // A worker with nothing to do gets what has been read so far rather than wait for a full
+          // task ('auto' only: a fixed batchesPerTask is exact).
+          if (group.length > 0 && (group.length >= size || (eager && tasksInFlight < workers))) flush();
           const tw = performance.now();
           const r = await it.next();
           st.inputWaitMs += performance.now() - tw;
           if (r.done) { inputDone = true; break; }
           const bytes = chunkBytes(r.value);
-          const promise = this.dispatch(pool, s, steps, r.value, transfer, seq);
-          // Results of a run that stopped early are dropped; never leave a rejection unhandled.
-          promise.catch(() => {});
-          pending.set(seq++, { promise, bytes, rows: r.value.length });
+          bytesRead += bytes;
+          group.push({ chunk: r.value, seq: seq++, bytes });
           inFlightBytes += bytes;
         }
-        if (pending.size === 0) break;
+        // Dispatch a partial task unless the one being waited for is already out and the workers
+        // are busy (then the task fills up while they work).
+        if (group.length > 0 && (inputDone || group.length >= size || (eager && tasksInFlight < workers) || pending.size === 0 || (this.pool.ordered && !pending.has(nextOut)) || inFlightBytes >= this.pool.maxInFlightBytes)) flush();
+        if (pending.size === 0) {
+          if (group.length > 0) { flush(); continue; }
+          break;
+        }
         const tb = performance.now();
         const d = this.pool.ordered
           ? await pending.get(nextOut)!.promise
@@ -232,38 +285,51 @@ export class StageExecutor extends InProcessExecutor {
     }
   }
 
-  /** Send one batch to the pool; retry when its worker dies; never rejects. */
-  private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], c: Chunk, transfer: boolean, seq: number): Promise<Done> {
+  /** Send one task (one or more batches) to the pool; retry when its worker dies; never rejects. */
+  private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], chunks: Chunk[], transfer: boolean, seq0: number): Promise<Done[]> {
     const st = this.stageStats.get(s.id)!;
-    const rowIds = transfer ? c.rowIds.slice() : c.rowIds; // kept to name the rows if the batch is lost
+    // Row ids are kept to name the rows if the batch is lost.
+    const rowIds = chunks.map((c) => (transfer ? c.rowIds.slice() : c.rowIds));
+    const each = (f: (i: number) => Done): Done[] => chunks.map((_, i) => f(i));
     for (let attempt = 0; ; attempt++) {
-      const enc = encodeChunk(c, transfer);
+      const encs = chunks.map((c) => encodeChunk(c, transfer));
+      const transferList = encs.length === 1 ? encs[0]!.transferList : encs.flatMap((e) => e.transferList);
       const t0 = performance.now();
       // A hung kernel (an endless loop) must not hang the run: past the timeout the task is
       // aborted, which stops its worker, and the batch is handled like one whose worker died.
-      const timeout = Number.isFinite(this.pool.taskTimeoutMs) ? AbortSignal.timeout(this.pool.taskTimeoutMs) : undefined;
+      const timeout = Number.isFinite(this.pool.taskTimeoutMs) ? AbortSignal.timeout(this.pool.taskTimeoutMs * chunks.length) : undefined;
       const signal = timeout ? AbortSignal.any([this.opts.signal, timeout]) : this.opts.signal;
       try {
-        const reply = await pool.run({ steps, seed: this.opts.seed, chunk: enc.wire }, { transferList: enc.transferList, signal }) as StageReply;
+        const reply = await pool.run({ steps, seed: this.opts.seed, chunks: encs.map((e) => e.wire) }, { transferList, signal }) as StageReply;
         const roundTripMs = performance.now() - t0;
-        if (!reply.ok) return { seq, error: fromWire(reply.error), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
-        return {
-          seq, chunk: decodeChunk(reply.chunk), failures: reply.failures, steps: reply.steps, workerMs: reply.workerMs, roundTripMs,
-          bytesCopied: enc.bytes.copied + reply.bytesCopied, bytesTransferred: enc.bytes.transferred + reply.bytesTransferred,
-          bytesOut: enc.bytes.copied + enc.bytes.transferred,
-        };
+        return each((i): Done => {
+          const b = reply.batches[i]!, enc = encs[i]!, seq = seq0 + i;
+          if (!b.ok) return { seq, error: fromWire(b.error), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+          return {
+            seq, chunk: decodeChunk(b.chunk), failures: b.failures, steps: b.steps, workerMs: b.workerMs, roundTripMs,
+            bytesCopied: enc.bytes.copied + b.bytesCopied, bytesTransferred: enc.bytes.transferred + b.bytesTransferred,
+            bytesOut: enc.bytes.copied + enc.bytes.transferred,
+          };
+        });
       } catch (e) {
-        if (this.opts.signal.aborted) return { seq, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+        if (this.opts.signal.aborted) return each((i) => ({ seq: seq0 + i, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }));
         const reason = timeout?.aborted ? `the batch ran longer than taskTimeoutMs (${this.pool.taskTimeoutMs} ms)` : (e as Error)?.message ?? String(e);
         if (pool.threads.length === 0) {
-          return { seq, error: new WorkerError('MF_WORKER', `no worker could start: ${reason}`, { op: stageLabel(s), fix: 'check that the op modules import cleanly in a worker thread, or run with workers: 0' }), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+          const error = new WorkerError('MF_WORKER', `no worker could start: ${reason}`, { op: stageLabel(s), fix: 'check that the op modules import cleanly in a worker thread, or run with workers: 0' });
+          return each((i) => ({ seq: seq0 + i, error, workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }));
+        }
+        // A task of several batches whose worker died: retry them one by one, so that one batch
+        // that kills its worker does not take the others down with it.
+        if (chunks.length > 1 && !transfer) {
+          const alone = await Promise.all(chunks.map((c, i) => this.dispatch(pool, s, steps, [c], false, seq0 + i)));
+          return alone.flat();
         }
         if (attempt < this.pool.retries && !transfer) {
           st.retries++;
-          this.emit({ type: 'batch-retry', stage: s.id, seq, attempt: attempt + 1, reason });
+          for (let i = 0; i < chunks.length; i++) this.emit({ type: 'batch-retry', stage: s.id, seq: seq0 + i, attempt: attempt + 1, reason });
           continue;
         }
-        return this.lostBatch(s, seq, rowIds, reason, attempt);
+        return each((i) => this.lostBatch(s, seq0 + i, rowIds[i]!, reason, attempt));
       }
     }
   }
@@ -315,7 +381,8 @@ export function validatePoolOptions(o: PoolOptions): void {
     if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `${name} must be an integer ≥ ${min}, got ${v}`, { fix });
   };
   int(o.workers, 'workers', 0, 'pass workers: 0 to run in-process, or the number of worker threads');
-  int(o.maxInFlightBatches, 'maxInFlightBatches', 1, 'pass e.g. maxInFlightBatches: 4');
+  if (o.maxInFlightBatches !== 'auto') int(o.maxInFlightBatches, 'maxInFlightBatches', 1, "pass e.g. maxInFlightBatches: 4, or leave it out ('auto')");
+  if (o.batchesPerTask !== 'auto') int(o.batchesPerTask, 'batchesPerTask', 1, "pass e.g. batchesPerTask: 1, or leave it out ('auto')");
   int(o.retries, 'retries', 0, 'pass e.g. retries: 2');
   if (!(o.taskTimeoutMs > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `taskTimeoutMs must be positive, got ${o.taskTimeoutMs}`, { fix: 'pass e.g. taskTimeoutMs: 60_000, or leave it out for no limit' });
   if (!(o.maxInFlightBytes > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `maxInFlightBytes must be positive, got ${o.maxInFlightBytes}`, { fix: 'pass e.g. maxInFlightBytes: 64 * 2 ** 20' });
@@ -327,7 +394,13 @@ export interface ParallelOptions {
   /** Worker threads: a number (0 = in-process) or 'auto' (default; see chooseWorkers). */
   readonly workers?: number | 'auto';
   readonly ordered?: boolean;
-  readonly maxInFlightBatches?: number;
+  /** Batches dispatched but not yet consumed, per stage (default 'auto': 4 tasks per worker). */
+  readonly maxInFlightBatches?: number | 'auto';
+  /**
+   * Batches sent to a worker in one task (default 'auto': batches that take a worker well under a
+   * millisecond are grouped, up to 16, so a hop's fixed cost is shared; slower batches go alone).
+   */
+  readonly batchesPerTask?: number | 'auto';
   readonly maxInFlightBytes?: number;
   readonly retries?: number;
   /** Longest time one batch may run on a worker, ms (default: no limit). */
@@ -363,12 +436,12 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
 export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOptions = {}): StageExecutor {
   const physical = planPhysical(root);
   const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize) : p.workers;
-  // Enough batches in flight to hide a round trip behind the next batch on every worker.
-  const maxInFlightBatches = p.maxInFlightBatches ?? 4 * Math.max(1, workers);
   return new StageExecutor(root, opts, {
     workers,
     ordered: p.ordered ?? true,
-    maxInFlightBatches,
+    // 'auto': 4 tasks per worker, enough to hide a round trip behind the next task on every worker.
+    maxInFlightBatches: p.maxInFlightBatches ?? 'auto',
+    batchesPerTask: p.batchesPerTask ?? 'auto',
     maxInFlightBytes: p.maxInFlightBytes ?? 256 * 2 ** 20,
     retries: p.retries ?? 2,
     taskTimeoutMs: p.taskTimeoutMs ?? Infinity,

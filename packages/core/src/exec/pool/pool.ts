@@ -25,9 +25,34 @@ export function workerFilename(): string {
   return new URL(isTs ? './worker-boot.mjs' : './worker.js', self).href;
 }
 
-/** Node flags for workers: the parent's, plus a tsx loader when running from TypeScript sources. */
+/** Flags a worker inherits: module loading and language behaviour (with a value: the next argument or `=`). */
+const WORKER_FLAGS_WITH_VALUE = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C', '--disable-warning']);
+const WORKER_FLAG_PREFIXES = ['--experimental-', '--no-experimental-', '--enable-source-maps', '--no-warnings', '--no-deprecation'];
+
+/**
+ * The parent's Node flags that a worker accepts and needs. Per-process flags (`--trace-gc`,
+ * `--cpu-prof`, `--max-old-space-size`, …) make `new Worker` throw ERR_WORKER_INVALID_EXEC_ARGV, so
+ * only flags that change how modules load or how code behaves are passed on.
+ */
+export function inheritableExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (WORKER_FLAGS_WITH_VALUE.has(name)) {
+      out.push(a);
+      if (!a.includes('=') && i + 1 < argv.length) out.push(argv[++i]!);
+    } else if (WORKER_FLAG_PREFIXES.some((p) => name.startsWith(p))) {
+      out.push(a);
+    }
+    // Anything else is dropped, with a separate value of a dropped flag (`--cpu-prof-dir dir`).
+  }
+  return out;
+}
+
+/** Node flags for workers: the parent's (those a worker accepts), plus a tsx loader when running from TypeScript sources. */
 export function workerExecArgv(): string[] {
-  const argv = [...process.execArgv];
+  const argv = inheritableExecArgv(process.execArgv);
   if (!isTs || argv.some((a) => a.includes('tsx'))) return argv;
   let tsx = 'tsx';
   try { tsx = import.meta.resolve('tsx'); } catch { /* fall back to resolving from the cwd */ }

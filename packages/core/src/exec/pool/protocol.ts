@@ -12,10 +12,14 @@ export type StepSpec =
   | { readonly kind: 'filter'; readonly nodeId: number; readonly predicate: ExprNode }
   | { readonly kind: 'project'; readonly nodeId: number; readonly items: readonly ProjectItem[]; readonly schema: Schema };
 
+/**
+ * One task: the stage's steps and one or more batches. Small, quick batches travel several to a
+ * task, so that a hop's fixed cost (waking a thread, a message each way) is shared by them.
+ */
 export interface StageTask {
   readonly steps: readonly StepSpec[];
   readonly seed: number;
-  readonly chunk: WireChunk;
+  readonly chunks: readonly WireChunk[];
 }
 
 /** Rows and time of one step over one batch. */
@@ -40,6 +44,10 @@ export interface WireError {
   readonly fix?: string;
 }
 
-export type StageReply =
+/** The result of one batch of a task. */
+export type BatchReply =
   | { readonly ok: true; readonly chunk: WireChunk; readonly failures: readonly RowFailure[]; readonly steps: readonly StepStats[]; readonly workerMs: number; readonly bytesCopied: number; readonly bytesTransferred: number }
   | { readonly ok: false; readonly error: WireError };
+
+/** A task's reply: one result per batch, in the task's order. */
+export interface StageReply { readonly batches: readonly BatchReply[] }

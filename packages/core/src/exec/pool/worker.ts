@@ -6,7 +6,7 @@ import { workerData } from 'node:worker_threads';
 import { ModaflowError } from '../../errors.ts';
 import { decodeChunk, encodeChunk } from './transfer.ts';
 import { runSteps } from './run-steps.ts';
-import type { StageReply, StageTask, WireError } from './protocol.ts';
+import type { BatchReply, StageReply, StageTask, WireError } from './protocol.ts';
 
 function wireError(e: unknown): WireError {
   if (e instanceof ModaflowError) {
@@ -27,23 +27,37 @@ const ready: Promise<unknown> = tsxApi && !(globalThis as { [k: symbol]: unknown
   ? import(tsxApi).then((m: { register(): unknown }) => m.register())
   : Promise.resolve();
 
-/** Runs one stage task. Errors come back as data so their code and context survive the hop. */
+/**
+ * Runs one stage task: each of its batches in turn. Errors come back as data, per batch, so their
+ * code and context survive the hop and the task's other batches still count.
+ */
 export default async function runStageTask(task: StageTask): Promise<unknown> {
-  const t0 = performance.now();
+  const batches: BatchReply[] = [];
   try {
     await ready;
-    const r = await runSteps(task.steps, decodeChunk(task.chunk), task.seed);
-    // Everything in the result is this worker's to give away: the batch arrived by transfer and
-    // kernels return fresh arrays (see the kernel contract in the README).
-    const enc = encodeChunk(r.chunk, true);
-    const reply: StageReply = {
-      ok: true, chunk: enc.wire, failures: r.failures, steps: r.steps,
-      workerMs: performance.now() - t0, bytesCopied: enc.bytes.copied, bytesTransferred: enc.bytes.transferred,
-    };
-    return moved(reply, enc.transferList);
   } catch (e) {
-    return { ok: false, error: wireError(e) } satisfies StageReply;
+    const error = wireError(e);
+    return { batches: task.chunks.map(() => ({ ok: false, error })) } satisfies StageReply;
   }
+  const transferList: ArrayBuffer[] = [];
+  for (const wire of task.chunks) {
+    const t0 = performance.now();
+    try {
+      const r = await runSteps(task.steps, decodeChunk(wire), task.seed);
+      // Everything in the result is this worker's to give away: the batch arrived by transfer and
+      // kernels return fresh arrays (see the kernel contract in the README).
+      const enc = encodeChunk(r.chunk, true);
+      for (const b of enc.transferList) transferList.push(b);
+      batches.push({
+        ok: true, chunk: enc.wire, failures: r.failures, steps: r.steps,
+        workerMs: performance.now() - t0, bytesCopied: enc.bytes.copied, bytesTransferred: enc.bytes.transferred,
+      });
+    } catch (e) {
+      batches.push({ ok: false, error: wireError(e) });
+    }
+  }
+  const reply: StageReply = { batches };
+  return transferList.length ? moved(reply, transferList) : reply;
 }
 
 /** Wrap a reply so piscina transfers `list` instead of cloning it. */
