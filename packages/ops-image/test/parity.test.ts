@@ -95,6 +95,16 @@ test('Resize(256) + CenterCrop(224) + ToTensor + Normalize(ImageNet) is bit-iden
   assert.equal(sha(col<Tensor>(g, 'image', dt.varTensor(dt.float32(), 3))[0]!.data), golden.cases[gray]!.pipeline_tensor.sha);
 });
 
+test('the whole pipeline from files, folded into one decode (resize window in WASM, tensor written in place), is bit-identical to torchvision', async () => {
+  const files = golden.cases.filter((c) => !c.name.startsWith('gen:'));
+  const ds = fromRows(files.map((c) => ({ path: join(imagesDir, c.name) })), { path: dt.utf8() })
+    .map(decodeImage({ column: 'path', output: 'image' })).map(resize({ column: 'image', size: 256 })).map(centerCrop({ column: 'image', size: 224 }))
+    .map(toTensor({ column: 'image', shape: [3, 224, 224], mean: golden.mean, std: golden.std }));
+  assert.match(ds.explain(), /image\.decode absorbed image\.to-tensor/);
+  const t = col<Tensor>(await ds.compute({ ...W0, batchSize: 4 }), 'image', dt.tensor(dt.float32(), [3, 224, 224]));
+  files.forEach((c, k) => assert.equal(sha(t[k]!.data), c.pipeline_tensor.sha, c.name));
+});
+
 test('geometry and colour ops are bit-identical to torchvision functional on PIL images', async () => {
   const imgs = await inputs;
   const idx = golden.cases.map((c, i) => i).filter((i) => 'hflip' in golden.cases[i]!);

@@ -4,10 +4,12 @@ import { availableParallelism } from 'node:os';
 import { defineOp, dt, InvalidArgumentError, type Binary, type OpCall, type OpDef, type Utf8 } from '@modaflow/core';
 import { IMAGE_U8, imageColumn, type ImageU8, type Img } from '../util/image.ts';
 import { DEFAULT_MAX_PIXELS, checkedSharp, decodeBytes, decodeError, forEachLimit, readBytes, type ColorMode, type FailOn } from '../util/decode.ts';
-import { resizeImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
+import { resizeImage, resizeCropImage, scaledSize, finishFit, validateResize, VIPS_KERNEL, type ResizeSpec } from '../util/resize-image.ts';
 import type { ResizeParams } from './resize.ts';
 import type { CenterCropParams } from './center-crop.ts';
 import { centerCropImage, centerOffset, convertChannels } from '../util/transforms.ts';
+import { TensorBuilder, tensorType, type TensorSpec } from '../util/tensor.ts';
+import { toTensorDef, type ToTensorParams } from './to-tensor.ts';
 
 export interface DecodeImageParams {
   readonly column: string;
@@ -40,6 +42,12 @@ export interface DecodeImageParams {
    * Under 'fast' libvips extracts it in the same pipeline; the pixels are those of the two steps.
    */
   readonly centerCrop?: readonly [number, number];
+  /**
+   * A to-tensor absorbed after the decode (decode → … → toTensor of the decoded column): each
+   * image is written straight into the batch's tensor column, in `output` (the decoded column
+   * itself when the to-tensor replaced it; otherwise the uint8 image column is kept beside it).
+   */
+  readonly tensor?: TensorSpec & { readonly output: string };
 }
 
 const MODES = new Set(['RGB', 'L', 'RGBA', 'keep']);
@@ -51,7 +59,11 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
   module: import.meta.url,
   description: 'decode images (path or bytes) to uint8 HWC tensors',
   inputs: (p) => ({ [p.column]: p.from === 'bytes' ? dt.binary() : dt.utf8() }),
-  outputs: (p) => ({ [p.output ?? p.column]: IMAGE_U8 }),
+  outputs: (p) => {
+    const out = p.output ?? p.column;
+    if (!p.tensor) return { [out]: IMAGE_U8 };
+    return p.tensor.output === out ? { [out]: tensorType(p.tensor) } : { [out]: IMAGE_U8, [p.tensor.output]: tensorType(p.tensor) };
+  },
   properties: { costPerRow: 3000 },
   validate(p) {
     const bad = (msg: string, fix: string): never => { throw new InvalidArgumentError('MF_INVALID_ARGUMENT', msg, { op: 'image.decode', fix }); };
@@ -60,6 +72,7 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
     if (p.maxPixels !== undefined && !(Number.isInteger(p.maxPixels) && p.maxPixels > 0)) bad(`maxPixels ${p.maxPixels} is not a positive integer`, 'pass a pixel count such as 100_000_000');
     if (p.shrink !== undefined && !['exact', 'fast', 'off'].includes(p.shrink)) bad(`shrink '${p.shrink}' is unknown`, "use 'exact', 'fast' or 'off'");
     if (p.centerCrop && !(p.centerCrop.length === 2 && p.centerCrop.every((v) => Number.isInteger(v) && v > 0))) bad(`centerCrop ${JSON.stringify(p.centerCrop)} is not [height, width]`, 'pass centerCrop: [224, 224]');
+    if (p.tensor) toTensorDef.spec.validate?.({ ...p.tensor, column: p.output ?? p.column });
     if (p.resize) {
       validateResize(p.resize, 'image.decode');
       if (p.resize.policy !== undefined && p.resize.policy !== 'exact' && p.resize.policy !== 'fast') bad(`resize.policy '${p.resize.policy}' is unknown`, "use 'exact' or 'fast'");
@@ -69,6 +82,13 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
     const policy = p.shrink ?? 'exact';
     if (policy === 'off') return null;
     const out = p.output ?? p.column;
+    if (p.tensor) return null;
+    if (next.op === 'image.to-tensor') {
+      // The tensor is computed from the image as the decode finishes it: no uint8 column between them.
+      const { column, output, ...spec } = next.params as ToTensorParams;
+      if (column !== out) return null;
+      return decodeImageDef.call({ ...p, tensor: { ...spec, output: output ?? column } });
+    }
     if (next.op === 'image.center-crop' && p.resize && !p.centerCrop) {
       const c = next.params as CenterCropParams;
       if (c.column !== out || (c.output ?? c.column) !== out) return null;
@@ -88,23 +108,38 @@ export const decodeImageDef: OpDef<DecodeImageParams> = defineOp<DecodeImagePara
     const column = p.column;
     const vals = input.values(column) as (string | Uint8Array | null)[];
     const out: (Img | null)[] = new Array(vals.length).fill(null);
+    const name = p.output ?? column;
+    const tensor = p.tensor ? new TensorBuilder(p.tensor, vals.length, name, 'image.to-tensor') : null;
+    const keepImage = !p.tensor || p.tensor.output !== name;
     const opts = { mode: p.mode ?? 'RGB', autoOrient: p.autoOrient ?? true, maxPixels: p.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: p.failOn ?? 'error' } as const;
     await forEachLimit(vals, IN_FLIGHT, async (v, i) => {
       if (v === null) return;
+      let img: Img;
       try {
         const bytes = typeof v === 'string' ? await readBytes(v) : v;
         const what = typeof v === 'string' ? `'${v}'` : 'the bytes';
-        if (p.resize && p.resize.policy === 'fast') out[i] = await decodeFast(bytes, opts, p.resize, p.centerCrop, what);
+        if (p.resize && p.resize.policy === 'fast') img = await decodeFast(bytes, opts, p.resize, p.centerCrop, what);
         else {
-          const img = await decodeBytes(bytes, opts, what);
-          const r = p.resize ? await resizeImage(img, p.resize) : img;
-          out[i] = p.centerCrop ? centerCropImage(r, p.centerCrop[0], p.centerCrop[1]) : r;
+          const full = await decodeBytes(bytes, opts, what);
+          if (p.resize && p.centerCrop) img = await resizeCropImage(full, p.resize, p.centerCrop);
+          else {
+            const r = p.resize ? await resizeImage(full, p.resize) : full;
+            img = p.centerCrop ? centerCropImage(r, p.centerCrop[0], p.centerCrop[1]) : r;
+          }
         }
       } catch (e) {
         ctx.rowError(i, e as Error, { column });
+        return;
       }
+      if (tensor) {
+        // Written into the batch's tensor buffer now, while the other images are still decoding.
+        try { tensor.put(img, i); } catch (e) { ctx.rowError(i, e as Error, { column: name, code: (e as { code?: string }).code ?? 'MF_ROW_ERROR' }); return; }
+      }
+      if (keepImage) out[i] = img;
     });
-    return { columns: { [p.output ?? column]: imageColumn(out) } };
+    if (!tensor) return { columns: { [name]: imageColumn(out) } };
+    if (!keepImage) return { columns: { [name]: tensor.build() } };
+    return { columns: { [name]: imageColumn(out), [p.tensor!.output]: tensor.build() } };
   },
 });
 

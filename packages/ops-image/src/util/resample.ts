@@ -2,6 +2,7 @@
 // filter supports, the same coefficient normalisation to 22-bit fixed point, the same rounding and
 // the same uint8 intermediate after the horizontal pass. Its output is bit-identical to
 // `PIL.Image.resize`, hence to torchvision transforms applied to PIL images.
+import { readFileSync } from 'node:fs';
 import type { Img } from './image.ts';
 
 export type Kernel = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3' | 'box';
@@ -103,38 +104,56 @@ function horizontalPass(data: Uint8Array, W: number, C: number, y0: number, rows
   return tmp;
 }
 
+/** A window of the output (a crop of the resized image), in output pixels. */
+export interface Window { readonly left: number; readonly top: number; readonly width: number; readonly height: number }
+
+/** The coefficients of output pixels [start, start + n): a window is a slice of them. */
+function sliceCoeffs(co: Coeffs, start: number, n: number): Coeffs {
+  return { ksize: co.ksize, bounds: co.bounds.subarray(start * 2, (start + n) * 2), kk: co.kk.subarray(start * co.ksize, (start + n) * co.ksize) };
+}
+
+/** Which implementation runs the passes: 'auto' = WASM SIMD for 3/4 channels when it loads, else JS. */
+let engine: 'auto' | 'js' = process.env['MODAFLOW_RESAMPLE'] === 'js' ? 'js' : 'auto';
+/** Force the JS passes (tests compare both). */
+export function setResampleEngine(e: 'auto' | 'js'): void { engine = e; }
+
 /**
  * Resize an interleaved uint8 image to `outW × outH` as Pillow does (optionally from a source box
- * `[x0, y0, x1, y1]`, as Pillow's `reduce`-free `resize(box=...)`).
+ * `[x0, y0, x1, y1]`, as Pillow's `reduce`-free `resize(box=...)`). With `win`, only that window
+ * of the result is computed and returned (exactly the crop of the full result, at a fraction of
+ * the work: a centre crop after a resize costs only the pixels it keeps).
  */
-export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel, antialias = true, box?: readonly [number, number, number, number]): Img {
+export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel, antialias = true, box?: readonly [number, number, number, number], win?: Window): Img {
   const { width: W, height: H, channels: C, data } = src;
   const [bx0, by0, bx1, by1] = box ?? [0, 0, W, H];
-  if (kernel === 'nearest') return nearest(src, outW, outH, bx0, by0, bx1, by1);
+  const w = win ?? { left: 0, top: 0, width: outW, height: outH };
+  if (w.left < 0 || w.top < 0 || w.width < 1 || w.height < 1 || w.left + w.width > outW || w.top + w.height > outH) {
+    throw new RangeError(`window ${JSON.stringify(w)} is not inside ${outW}x${outH}`);
+  }
+  if (kernel === 'nearest') {
+    const full = nearest(src, outW, outH, bx0, by0, bx1, by1);
+    return win ? cropRows(full, w) : full;
+  }
   const filter = FILTERS[kernel];
   const needH = outW !== W || bx0 !== 0 || bx1 !== outW;
   const needV = outH !== H || by0 !== 0 || by1 !== outH;
-  const horiz = coeffs(W, bx0, bx1, outW, filter, antialias);
-  const vert = coeffs(H, by0, by1, outH, filter, antialias);
+  const horiz = sliceCoeffs(coeffs(W, bx0, bx1, outW, filter, antialias), w.left, w.width);
+  const vert = sliceCoeffs(coeffs(H, by0, by1, outH, filter, antialias), w.top, w.height);
   const yFirst = vert.bounds[0]!;
-  const yLast = vert.bounds[outH * 2 - 2]! + vert.bounds[outH * 2 - 1]!;
-  let cur = data, curW = W, rowOff = 0, curH = H;
-  if (needH) {
-    const rows = yLast - yFirst;
-    cur = horizontalPass(data, W, C, yFirst, rows, outW, horiz);
-    curW = outW; rowOff = yFirst; curH = rows;
-  }
-  if (!needV) {
-    if (needH) return { data: cur, width: outW, height: curH, channels: C };
-    return { data: data.slice(), width: W, height: H, channels: C };
-  }
-  const out = new Uint8Array(outH * curW * C);
+  const yLast = vert.bounds[w.height * 2 - 2]! + vert.bounds[w.height * 2 - 1]!;
+  const simd = engine === 'auto' && (C === 3 || C === 4) ? wasmKernels() : null;
+  if (simd) return simd.resample(src, needH, needV, horiz, vert, yFirst, yLast, w);
+  // The rows the vertical pass reads (all of them when there is no vertical pass).
+  const r0 = needV ? yFirst : w.top, r1 = needV ? yLast : w.top + w.height;
+  const cur = needH ? horizontalPass(data, W, C, r0, r1 - r0, w.width, horiz) : cropRows(src, { left: w.left, top: r0, width: w.width, height: r1 - r0 }).data;
+  if (!needV) return { data: cur, width: w.width, height: w.height, channels: C };
+  const out = new Uint8Array(w.height * w.width * C);
   const { ksize, bounds, kk } = vert;
-  const stride = curW * C;
+  const stride = w.width * C;
   // Row by row (cache-friendly): accumulate whole source rows, weighted, then clip.
   const acc = new Float64Array(stride);
-  for (let yy = 0; yy < outH; yy++) {
-    const ymin = bounds[yy * 2]! - rowOff, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
+  for (let yy = 0; yy < w.height; yy++) {
+    const ymin = bounds[yy * 2]! - r0, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
     acc.fill(HALF);
     for (let y = 0; y < ymax; y++) {
       const k = kk[k0 + y]!;
@@ -144,7 +163,82 @@ export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel
     const o = yy * stride;
     for (let xc = 0; xc < stride; xc++) out[o + xc] = clip8(acc[xc]!);
   }
-  return { data: out, width: curW, height: outH, channels: C };
+  return { data: out, width: w.width, height: w.height, channels: C };
+}
+
+/** A copy of a window of an image (the window lies inside it). */
+function cropRows(img: Img, w: Window): Img {
+  const C = img.channels, rowBytes = w.width * C, out = new Uint8Array(w.height * rowBytes);
+  for (let y = 0; y < w.height; y++) {
+    const s = ((w.top + y) * img.width + w.left) * C;
+    out.set(img.data.subarray(s, s + rowBytes), y * rowBytes);
+  }
+  return { data: out, width: w.width, height: w.height, channels: C };
+}
+
+interface WasmKernels {
+  resample(src: Img, needH: boolean, needV: boolean, horiz: Coeffs, vert: Coeffs, yFirst: number, yLast: number, w: Window): Img;
+}
+
+// The package's lib (ES2023, no DOM) has no WebAssembly types: the little used here.
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+type Pass = (...a: number[]) => void;
+
+let loaded: WasmKernels | null | undefined;
+
+/** The WASM SIMD passes of this thread (src/wasm/resample.c), or null when WebAssembly SIMD is unavailable. */
+export function wasmKernels(): WasmKernels | null {
+  if (loaded !== undefined) return loaded;
+  try {
+    const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const inst = new WA.Instance(new WA.Module(readFileSync(new URL('../wasm/resample.wasm', import.meta.url))), {});
+    const ex = inst.exports as { memory: WasmMemory; __heap_base: { readonly value: number }; hpass: Pass; vpass: Pass };
+    loaded = wasmResampler(ex.memory, ex.__heap_base.value, ex.hpass, ex.vpass);
+  } catch {
+    loaded = null;
+  }
+  return loaded;
+}
+
+function wasmResampler(mem: WasmMemory, heapBase: number, hpass: Pass, vpass: Pass): WasmKernels {
+  const align = (n: number): number => (n + 15) & ~15;
+  // Buffers are laid out from __heap_base at every call; the memory only grows (a thread reuses it).
+  const reserve = (bytes: number): void => {
+    const need = heapBase + bytes - mem.buffer.byteLength;
+    if (need > 0) mem.grow(Math.ceil(need / 65536));
+  };
+  const putI32 = (at: number, a: Int32Array): void => { new Int32Array(mem.buffer, at, a.length).set(a); };
+  return {
+    resample(src, needH, needV, horiz, vert, yFirst, yLast, w) {
+      const { width: W, channels: C, data } = src;
+      const r0 = needV ? yFirst : w.top, rows = (needV ? yLast : w.top + w.height) - r0;
+      const stride = w.width * C;
+      const srcBytes = needH ? align(data.length + 16) : 0;
+      const tmpBytes = align(rows * stride + 16), outBytes = align(w.height * stride + 16);
+      const hb = align(horiz.bounds.byteLength), hk = align(horiz.kk.byteLength), vb = align(vert.bounds.byteLength), vk = align(vert.kk.byteLength);
+      reserve(srcBytes + tmpBytes + outBytes + hb + hk + vb + vk);
+      const pSrc = heapBase, pTmp = pSrc + srcBytes, pOut = pTmp + tmpBytes, pHb = pOut + outBytes, pHk = pHb + hb, pVb = pHk + hk, pVk = pVb + vb;
+      const heap = new Uint8Array(mem.buffer);
+      if (needH) {
+        heap.set(data, pSrc);
+        putI32(pHb, horiz.bounds); putI32(pHk, horiz.kk);
+        hpass(pSrc, W, C, r0, rows, w.width, pHb, pHk, horiz.ksize, pTmp);
+      } else {
+        for (let y = 0; y < rows; y++) {
+          const s = ((r0 + y) * W + w.left) * C;
+          heap.set(data.subarray(s, s + stride), pTmp + y * stride);
+        }
+      }
+      if (!needV) return { data: heap.slice(pTmp, pTmp + w.height * stride), width: w.width, height: w.height, channels: C };
+      putI32(pVb, vert.bounds); putI32(pVk, vert.kk);
+      vpass(pTmp, stride, r0, w.height, pVb, pVk, vert.ksize, pOut);
+      return { data: heap.slice(pOut, pOut + w.height * stride), width: w.width, height: w.height, channels: C };
+    },
+  };
 }
 
 /** Pillow's NEAREST resize: an affine transform sampling at pixel centres, truncating coordinates. */

@@ -2,8 +2,8 @@
 // (shrink-on-load) so both give the same pixels.
 import type { Img } from './image.ts';
 import { loadSharp } from './sharp.ts';
-import { cropImage, padImage, resizeExact, shorterSideSize } from './transforms.ts';
-import type { Kernel } from './resample.ts';
+import { centerCropImage, centerOffset, cropImage, padImage, resizeExact, shorterSideSize } from './transforms.ts';
+import { resamplePil, type Kernel } from './resample.ts';
 import { InvalidArgumentError } from '@modaflow/core';
 
 export type ResizeKernel = Exclude<Kernel, 'box'>;
@@ -87,6 +87,21 @@ export async function resizeImage(img: Img, p: ResizeSpec): Promise<Img> {
     out = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
   }
   return finishFit(out, p);
+}
+
+/**
+ * Resize then centre-crop to [height, width] (torchvision Resize + CenterCrop). With the 'pil'
+ * engine and a crop inside the resized image, only the kept pixels are resampled (the same
+ * pixels as the two steps, bit for bit); otherwise the two steps run one after the other.
+ */
+export async function resizeCropImage(img: Img, p: ResizeSpec, crop: readonly [number, number]): Promise<Img> {
+  const [w, h] = scaledSize(img.width, img.height, p);
+  const [ch, cw] = crop;
+  const plain = typeof p.size === 'number' || (p.fit ?? 'fill') === 'fill';
+  if ((p.engine ?? 'pil') === 'pil' && plain && ch <= h && cw <= w && !(w === img.width && h === img.height)) {
+    return resamplePil(img, w, h, p.kernel ?? 'bilinear', p.antialias ?? true, undefined, { left: centerOffset(w, cw), top: centerOffset(h, ch), width: cw, height: ch });
+  }
+  return centerCropImage(await resizeImage(img, p), ch, cw);
 }
 
 export const VIPS_KERNEL = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanczos3: 'lanczos3' } as const;
