@@ -87,6 +87,16 @@ const load0 = loadavg()[0]!;
     dispatch_us_per_batch_median: ((r2.contender.median - r2.baseline.median) / batches) * 1000,
     bytes_copied_per_batch: c2 / h2, bytes_transferred_per_batch: t2 / h2,
   } });
+
+  // What grouping quick batches into tasks buys: the same run with one batch per task.
+  const r3 = await compare(`dispatch, one batch per task (batchesPerTask: 1, retries: 0): trivial op, ${batches} batches × ${batchSize} rows, 1 worker vs in-process`,
+    () => fresh.compute({ workers: 1, batchSize, retries: 0, batchesPerTask: 1 }),
+    () => fresh.compute({ workers: 0, batchSize }),
+    { runs: 7 });
+  results.push({ ...r3, extra: { dispatch_us_per_batch_median: ((r3.contender.median - r3.baseline.median) / batches) * 1000 } });
+  await fresh.compute({ workers: 1, batchSize, retries: 0 });
+  const tasks = /analyzed: \d+ batches in (\d+) tasks/.exec(fresh.explain({ analyze: true }));
+  console.log(`batchesPerTask 'auto': ${batches} batches travelled in ${tasks ? tasks[1] : batches} tasks`);
 }
 
 // 1b. The transport's floor: bare piscina round trips (a number to a handler that returns it, 4 in
