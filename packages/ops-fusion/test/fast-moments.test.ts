@@ -5,6 +5,7 @@ import { dt, fromRows } from '@modaflow/core';
 import { zscoreFilter } from '../src/index.ts';
 import { addExact, exactSum, roundExact, centeredSumTimesN } from '../src/util/exact-sum.ts';
 import { addMomentsF32, keptIntervalF32, zscoreKeeps } from '../src/util/fast-moments.ts';
+import { addMomentsF32Wasm, keepIntervalF32Wasm } from '../src/util/wasm-moments.ts';
 import { column } from './helpers.ts';
 
 /** The per-value reference: Shewchuk partials of x and x² (exact for float32 x). */
@@ -28,6 +29,13 @@ function fast(xs: Float32Array, cuts: number[]): { n: number; sum: number; sumSq
   return { n, sum: roundExact(s) + 0, sumSq: roundExact(q), var: centeredSumTimesN(n, s, q) };
 }
 
+function wasm(xs: Float32Array, cuts: number[]): { n: number; sum: number; sumSq: number; var: number } {
+  const s = exactSum(), q = exactSum();
+  let n = 0, at = 0;
+  for (const c of [...cuts, xs.length]) { n += addMomentsF32Wasm(xs.subarray(at, Math.max(at, c)), s, q); at = Math.max(at, c); }
+  return { n, sum: roundExact(s) + 0, sumSq: roundExact(q), var: centeredSumTimesN(n, s, q) };
+}
+
 // float32 values spread over many binades, with zeros, subnormals, huge values, NaN and ±Infinity.
 const f32 = fc.oneof(
   { weight: 6, arbitrary: fc.float({ noDefaultInfinity: true, noNaN: true }) },
@@ -42,6 +50,7 @@ test('law: the blocked float32 moments equal the per-value exact sums, wherever 
     const want = reference(xs);
     const got = fast(xs, cuts.sort((a, b) => a - b));
     assert.deepEqual(got, want);
+    assert.deepEqual(wasm(xs, cuts), want);
   }), { numRuns: 300 });
 });
 
@@ -51,6 +60,7 @@ test('blocked moments: large blocks of one magnitude with a few tiny values (the
   for (const scale of [1e-30, 1, 10, 3e5, 1e30]) {
     const xs = Float32Array.from({ length: 5000 }, (_, i) => (i % 997 === 0 ? rnd() * 1e-12 : (rnd() - 0.3) * scale));
     assert.deepEqual(fast(xs, [1, 700, 4099]), reference(xs), `scale ${scale}`);
+    assert.deepEqual(wasm(xs, [1, 700, 4099]), reference(xs), `wasm, scale ${scale}`);
   }
 });
 
@@ -66,6 +76,11 @@ test('law: the kept interval holds exactly the float32 values the z-score test k
       // Probes: the interval's ends and their neighbours, values around c, and arbitrary ones.
       const probes = [...extra, Math.fround(c), Math.fround(c + sd * t), Math.fround(c - sd * t)];
       if (iv) for (const e of iv) probes.push(e, nextF32(e, 1), nextF32(e, -1));
+      const xs = Float32Array.from([...probes, NaN, Infinity, -Infinity]);
+      const mask = new Uint8Array(xs.length);
+      const kept = iv ? keepIntervalF32Wasm(xs, iv[0], iv[1], mask) : 0;
+      assert.equal(kept, mask.reduce((a, b) => a + b, 0));
+      xs.forEach((x, i) => assert.equal(mask[i] === 1, iv !== null && x >= iv[0] && x <= iv[1], `wasm keep of ${x}`));
       for (const p of probes) {
         const x = Math.fround(p);
         if (!Number.isFinite(x)) continue;
@@ -93,5 +108,16 @@ test('zscoreFilter: the float32 fast path keeps the rows the float64 path keeps,
     const b = column(await fromRows(rows, { id: dt.int32(), x: dt.float64() }).map(zscoreFilter({ column: 'x', threshold })).compute({ batchSize: 1024 }), 'id');
     assert.deepEqual(a, b, `threshold ${threshold}`);
     if (threshold > 0) assert.ok(a.length > 2500 && a.length < 3000);
+  }
+});
+
+test('wasm keep test over more than one 64k chunk and ragged tails', () => {
+  for (const n of [0, 5, 16, 17, 65_536, 70_001, 140_000]) {
+    const xs = Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) * 3));
+    const mask = new Uint8Array(n);
+    const kept = keepIntervalF32Wasm(xs, -1.5, 2.25, mask);
+    let want = 0;
+    xs.forEach((x, i) => { const k = x >= -1.5 && x <= 2.25; want += k ? 1 : 0; assert.equal(mask[i], k ? 1 : 0); });
+    assert.equal(kept, want);
   }
 });

@@ -6,7 +6,8 @@ import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError } from '@mo
 import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
-import { addMomentsF32, keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
+import { keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
+import { addMomentsF32Wasm, keepIntervalF32Wasm } from '../util/wasm-moments.ts';
 
 export interface ZscoreFilterParams {
   readonly column: string;
@@ -79,7 +80,7 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
     if (f32) {
       let g = acc.get('');
       if (!g) acc.set('', (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
-      g.n += addMomentsF32(f32, 0, f32.length, g.sum, g.sumSq);
+      g.n += addMomentsF32Wasm(f32, g.sum, g.sumSq);
       return acc;
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
@@ -164,10 +165,7 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
       const iv = keptIntervalF32(c, s, p.threshold ?? 3);
       const n = f32.length;
       const keep = new Uint8Array(n);
-      if (iv) {
-        const lo = iv[0], hi = iv[1];
-        for (let i = 0; i < n; i++) { const x = f32[i]!; keep[i] = (x >= lo && x <= hi) ? 1 : 0; }
-      }
+      if (iv) keepIntervalF32Wasm(f32, iv[0], iv[1], keep);
       return { columns: {}, keep };
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);

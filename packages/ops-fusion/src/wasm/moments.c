@@ -1,0 +1,126 @@
+// Kernels of the z-score filter over float32 values (WebAssembly SIMD). The JS reference and
+// the proof of exactness are in ../util/fast-moments.ts; tests compare both on the same data.
+// Build: pnpm --filter @modaflow/ops-fusion build:wasm (clang-14, wasm-ld).
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define BLOCK 512
+
+static double pow2(int e) { // 2^e for a normal double exponent
+  union { uint64_t u; double d; } v;
+  v.u = (uint64_t)(e + 1023) << 52;
+  return v.d;
+}
+
+static int exp_above(float m) { // E with m < 2^E (m finite, > 0)
+  union { double d; uint64_t u; } v;
+  v.d = (double)m;
+  return (int)((v.u >> 52) & 0x7ff) - 1023 + 1;
+}
+
+// Blocks of BLOCK values of x[0, n): per block b, out[4b..4b+3] = Σx, Σh, Σl (the exact split of
+// x², see fast-moments.ts) over the values on the block's grid, and their count. Finite values off
+// the grid (too small for it) are appended to slow[] for the caller to add exactly; their count is
+// the return value. NaN and ±Infinity are skipped (not counted).
+int moments_f32(const float *x, int n, double *out, float *slow) {
+  int ns = 0;
+  for (int b = 0, blk = 0; b < n; b += BLOCK, blk++) {
+    int e = b + BLOCK < n ? b + BLOCK : n;
+    // max |x| over finite values (pmax ignores NaN lanes of the data).
+    v128_t mv = wasm_f32x4_splat(0.0f);
+    const v128_t inf = wasm_f32x4_splat(__builtin_inff());
+    int i = b;
+    for (; i + 4 <= e; i += 4) {
+      v128_t a = wasm_f32x4_abs(wasm_v128_load(x + i));
+      a = wasm_v128_andnot(a, wasm_f32x4_eq(a, inf)); // ±Infinity → 0
+      mv = wasm_f32x4_pmax(mv, a);
+    }
+    float m = 0.0f;
+    for (int k = 0; k < 4; k++) { float v = wasm_f32x4_extract_lane(mv, 0); m = v > m ? v : m; mv = wasm_i32x4_shuffle(mv, mv, 1, 2, 3, 0); }
+    for (; i < e; i++) { float a = __builtin_fabsf(x[i]); if (a > m && a != __builtin_inff()) m = a; }
+    double *o = out + 4 * blk;
+    if (m == 0.0f) { // zeros and non-values only
+      int c = 0;
+      for (int k = b; k < e; k++) c += x[k] == 0.0f;
+      o[0] = 0; o[1] = 0; o[2] = 0; o[3] = c;
+      continue;
+    }
+    int E = exp_above(m);
+    double T = pow2(E - 20);
+    float T32 = T < 1.401298464324817e-45 ? 0.0f : (float)T; // a power of two: exact when ≥ 2^-149
+    double C = 1.5 * pow2(2 * E + 9);
+    const v128_t Cv = wasm_f64x2_splat(C), Tv = wasm_f32x4_splat(T32), maxv = wasm_f32x4_splat(3.4028234663852886e38f);
+    v128_t s0 = wasm_f64x2_splat(0), s1 = s0, h0 = s0, h1 = s0, l0 = s0, l1 = s0;
+    int c = 0;
+    for (i = b; i + 4 <= e; i += 4) {
+      v128_t xv = wasm_v128_load(x + i);
+      v128_t a = wasm_f32x4_abs(xv);
+      v128_t ok = wasm_v128_and(wasm_f32x4_ge(a, Tv), wasm_f32x4_le(a, maxv));
+      ok = wasm_v128_or(ok, wasm_f32x4_eq(a, wasm_f32x4_splat(0.0f)));
+      if (wasm_i32x4_all_true(ok)) {
+        v128_t lo = wasm_f64x2_promote_low_f32x4(xv);
+        v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1));
+        v128_t ql = wasm_f64x2_mul(lo, lo), qh = wasm_f64x2_mul(hi, hi);
+        v128_t hl = wasm_f64x2_sub(wasm_f64x2_add(ql, Cv), Cv), hh = wasm_f64x2_sub(wasm_f64x2_add(qh, Cv), Cv);
+        s0 = wasm_f64x2_add(s0, lo); s1 = wasm_f64x2_add(s1, hi);
+        h0 = wasm_f64x2_add(h0, hl); h1 = wasm_f64x2_add(h1, hh);
+        l0 = wasm_f64x2_add(l0, wasm_f64x2_sub(ql, hl)); l1 = wasm_f64x2_add(l1, wasm_f64x2_sub(qh, hh));
+        c += 4;
+        continue;
+      }
+      for (int k = i; k < i + 4; k++) {
+        float v = x[k], av = __builtin_fabsf(v);
+        if (!(av <= 3.4028234663852886e38f)) continue; // NaN, ±Infinity
+        c++;
+        if (av == 0.0f) continue;
+        if (av >= T32) { double d = v, q = d * d, h = (q + C) - C; s0 = wasm_f64x2_add(s0, wasm_f64x2_make(d, 0)); h0 = wasm_f64x2_add(h0, wasm_f64x2_make(h, 0)); l0 = wasm_f64x2_add(l0, wasm_f64x2_make(q - h, 0)); }
+        else slow[ns++] = v;
+      }
+    }
+    for (; i < e; i++) {
+      float v = x[i], av = __builtin_fabsf(v);
+      if (!(av <= 3.4028234663852886e38f)) continue;
+      c++;
+      if (av == 0.0f) continue;
+      if (av >= T32) { double d = v, q = d * d, h = (q + C) - C; s0 = wasm_f64x2_add(s0, wasm_f64x2_make(d, 0)); h0 = wasm_f64x2_add(h0, wasm_f64x2_make(h, 0)); l0 = wasm_f64x2_add(l0, wasm_f64x2_make(q - h, 0)); }
+      else slow[ns++] = v;
+    }
+    // Every partial sum is a multiple of the block's grid far below 2^53 units: any order is exact.
+    v128_t s = wasm_f64x2_add(s0, s1), h = wasm_f64x2_add(h0, h1), l = wasm_f64x2_add(l0, l1);
+    o[0] = wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
+    o[1] = wasm_f64x2_extract_lane(h, 0) + wasm_f64x2_extract_lane(h, 1);
+    o[2] = wasm_f64x2_extract_lane(l, 0) + wasm_f64x2_extract_lane(l, 1);
+    o[3] = c;
+  }
+  return ns;
+}
+
+// keep[i] = lo <= x[i] <= hi (1 or 0); returns the number kept. NaN is never kept.
+int keep_interval_f32(const float *x, int n, float lo, float hi, uint8_t *keep) {
+  const v128_t lv = wasm_f32x4_splat(lo), hv = wasm_f32x4_splat(hi), one = wasm_i8x16_splat(1);
+  v128_t cnt = wasm_i8x16_splat(0);
+  int kept = 0, i = 0, rounds = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t m[4];
+    for (int k = 0; k < 4; k++) {
+      v128_t v = wasm_v128_load(x + i + 4 * k);
+      m[k] = wasm_v128_and(wasm_f32x4_ge(v, lv), wasm_f32x4_le(v, hv));
+    }
+    v128_t a = wasm_i16x8_narrow_i32x4(m[0], m[1]), b = wasm_i16x8_narrow_i32x4(m[2], m[3]);
+    v128_t r = wasm_v128_and(wasm_i8x16_narrow_i16x8(a, b), one);
+    wasm_v128_store(keep + i, r);
+    cnt = wasm_i8x16_add(cnt, r);
+    if (++rounds == 255) { // flush the byte counters before they wrap
+      v128_t w = wasm_u16x8_extadd_pairwise_u8x16(cnt);
+      v128_t d = wasm_u32x4_extadd_pairwise_u16x8(w);
+      kept += wasm_i32x4_extract_lane(d, 0) + wasm_i32x4_extract_lane(d, 1) + wasm_i32x4_extract_lane(d, 2) + wasm_i32x4_extract_lane(d, 3);
+      cnt = wasm_i8x16_splat(0);
+      rounds = 0;
+    }
+  }
+  v128_t w = wasm_u16x8_extadd_pairwise_u8x16(cnt);
+  v128_t d = wasm_u32x4_extadd_pairwise_u16x8(w);
+  kept += wasm_i32x4_extract_lane(d, 0) + wasm_i32x4_extract_lane(d, 1) + wasm_i32x4_extract_lane(d, 2) + wasm_i32x4_extract_lane(d, 3);
+  for (; i < n; i++) { uint8_t k = x[i] >= lo && x[i] <= hi; keep[i] = k; kept += k; }
+  return kept;
+}
