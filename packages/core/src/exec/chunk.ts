@@ -30,11 +30,92 @@ export function sliceChunk(c: Chunk, start: number, end: number): Chunk {
 
 /** Rows at the given indices, in that order. */
 export function takeChunk(c: Chunk, idx: ArrayLike<number>): Chunk {
+  // A filter keeps long runs of consecutive rows: then every fixed-width buffer is copied run by
+  // run (memcpy) instead of row by row. The runs are found once for all columns.
+  const runs = runsOf(idx);
   const cols: Record<string, arrow.Data> = {};
-  for (const k of Object.keys(c.schema)) cols[k] = takeData(c.schema[k]!, c.columns[k]!, idx);
-  const rowIds = new Float64Array(idx.length);
-  for (let i = 0; i < idx.length; i++) rowIds[i] = c.rowIds[idx[i]!]!;
+  for (const k of Object.keys(c.schema)) cols[k] = takeDataWith(c.schema[k]!, c.columns[k]!, idx, runs);
+  const rowIds = runs ? copyRuns(c.rowIds, runs, idx.length, 1) as Float64Array : gather(c.rowIds, idx) as Float64Array;
   return { schema: c.schema, columns: cols, length: idx.length, rowIds };
+}
+
+/**
+ * Runs of consecutive indices as [dst, src, length] triples, or null when they are short (fewer
+ * than 16 rows per run on average: a plain gather is as fast then).
+ */
+function runsOf(idx: ArrayLike<number>): Int32Array | null {
+  const n = idx.length;
+  if (n < 64) return null;
+  return idx instanceof Uint32Array ? runsOfU32(idx) : runsOfAny(idx);
+}
+
+function runsOfU32(idx: Uint32Array): Int32Array | null {
+  const n = idx.length, limit = n >> 4;
+  let runs = 1;
+  for (let i = 1; i < n; i++) if (idx[i] !== idx[i - 1]! + 1 && ++runs > limit) return null;
+  return fillRuns(idx, n, runs);
+}
+
+function runsOfAny(idx: ArrayLike<number>): Int32Array | null {
+  const n = idx.length, limit = n >> 4;
+  let runs = 1;
+  for (let i = 1; i < n; i++) if (idx[i] !== idx[i - 1]! + 1 && ++runs > limit) return null;
+  return fillRuns(idx, n, runs);
+}
+
+function fillRuns(idx: ArrayLike<number>, n: number, runs: number): Int32Array {
+  const out = new Int32Array(runs * 3);
+  let r = 0, start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i === n || idx[i] !== idx[i - 1]! + 1) {
+      out[r] = start; out[r + 1] = idx[start]!; out[r + 2] = i - start;
+      r += 3;
+      start = i;
+    }
+  }
+  return out;
+}
+
+/** Rows of `src` (`width` elements per row) copied run by run into a new array of the same type. */
+function copyRuns(src: TypedArray, runs: Int32Array, n: number, width: number): TypedArray {
+  const out = new (src.constructor as new (n: number) => TypedArray)(n * width);
+  for (let r = 0; r < runs.length; r += 3) {
+    const s = runs[r + 1]! * width;
+    (out as Float64Array).set((src as Float64Array).subarray(s, s + runs[r + 2]! * width), runs[r]! * width);
+  }
+  return out;
+}
+
+// Gathers through integer views of the element width: each loop sees one array type only (a
+// loop over every numeric type is megamorphic and several times slower), and bits are copied as
+// they are (NaN payloads included).
+function gather(src: TypedArray, idx: ArrayLike<number>): TypedArray {
+  const n = idx.length;
+  const Ctor = src.constructor as new (b: ArrayBuffer) => TypedArray;
+  const buf = src.buffer as ArrayBuffer;
+  switch (src.BYTES_PER_ELEMENT) {
+    case 1: { const o = new Uint8Array(n); gather8(new Uint8Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer); }
+    case 2: { const o = new Uint16Array(n); gather16(new Uint16Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer); }
+    case 4: { const o = new Int32Array(n); gather32(new Int32Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer); }
+    default: { const o = new Int32Array(2 * n); gather64(new Int32Array(buf, src.byteOffset, src.length * 2), idx, o); return new Ctor(o.buffer); }
+  }
+}
+function gather8(s: Uint8Array, idx: ArrayLike<number>, o: Uint8Array): void {
+  if (idx instanceof Uint32Array) for (let i = 0; i < o.length; i++) o[i] = s[idx[i]!]!;
+  else for (let i = 0; i < o.length; i++) o[i] = s[idx[i]!]!;
+}
+function gather16(s: Uint16Array, idx: ArrayLike<number>, o: Uint16Array): void {
+  if (idx instanceof Uint32Array) for (let i = 0; i < o.length; i++) o[i] = s[idx[i]!]!;
+  else for (let i = 0; i < o.length; i++) o[i] = s[idx[i]!]!;
+}
+function gather32(s: Int32Array, idx: ArrayLike<number>, o: Int32Array): void {
+  if (idx instanceof Uint32Array) for (let i = 0; i < o.length; i++) o[i] = s[idx[i]!]!;
+  else for (let i = 0; i < o.length; i++) o[i] = s[idx[i]!]!;
+}
+function gather64(s: Int32Array, idx: ArrayLike<number>, o: Int32Array): void {
+  const n = o.length >> 1;
+  if (idx instanceof Uint32Array) for (let i = 0; i < n; i++) { const j = idx[i]! * 2; o[2 * i] = s[j]!; o[2 * i + 1] = s[j + 1]!; }
+  else for (let i = 0; i < n; i++) { const j = idx[i]! * 2; o[2 * i] = s[j]!; o[2 * i + 1] = s[j + 1]!; }
 }
 
 function takeValidity(data: arrow.Data, idx: ArrayLike<number>): { bitmap: Uint8Array | null; nulls: number } {
@@ -52,14 +133,16 @@ function takeValidity(data: arrow.Data, idx: ArrayLike<number>): { bitmap: Uint8
 
 /** Gather rows of one column. Fast paths for fixed-width and tensor data; generic otherwise. */
 export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): arrow.Data {
+  return takeDataWith(t, data, idx, runsOf(idx));
+}
+
+function takeDataWith(t: DType, data: arrow.Data, idx: ArrayLike<number>, runs: Int32Array | null): arrow.Data {
   const n = idx.length;
   switch (t.kind) {
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
     case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': {
-      const Ctor = typedArrayCtor(t);
       const src = data.values as TypedArray;
-      const out = new Ctor(n) as Float64Array;
-      for (let i = 0; i < n; i++) out[i] = src[idx[i]!] as number;
+      const out = runs ? copyRuns(src, runs, n, 1) : gather(src, idx);
       const { bitmap, nulls } = takeValidity(data, idx);
       return arrow.makeData({ type: data.type as arrow.Int32, length: n, nullCount: nulls, nullBitmap: bitmap, data: out as unknown as Int32Array });
     }
@@ -67,10 +150,14 @@ export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): ar
       const size = shapeSize(t.shape);
       const child = data.children[0]!;
       const src = child.values as TypedArray;
-      const out = new (typedArrayCtor(t.item))(n * size) as Float64Array;
-      for (let i = 0; i < n; i++) {
-        const s = idx[i]! * size; // the child of a sliced fixed-size list is sliced too
-        out.set((src as Float64Array).subarray(s, s + size), i * size);
+      let out: TypedArray;
+      if (runs) out = copyRuns(src, runs, n, size); // the child of a sliced fixed-size list is sliced too
+      else {
+        out = new (typedArrayCtor(t.item))(n * size);
+        for (let i = 0; i < n; i++) {
+          const s = idx[i]! * size;
+          (out as Float64Array).set((src as Float64Array).subarray(s, s + size), i * size);
+        }
       }
       const { bitmap, nulls } = takeValidity(data, idx);
       const c = arrow.makeData({ type: child.type as arrow.Int32, length: n * size, nullCount: 0, data: out as unknown as Int32Array });
