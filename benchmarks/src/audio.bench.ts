@@ -3,7 +3,8 @@
 // staggered offsets of their concatenation). Paired comparisons in this process:
 //   1. the modaflow pipeline (fromRows → logMel / mfcc → compute, workers: 0) vs a hand-written
 //      loop over the same kernels (the engine's overhead);
-//   2. the hand-written loop vs a naive meyda per-frame loop (meyda's powerSpectrum per frame,
+//   2. the default kernel (WebAssembly SIMD, float32) vs the float64 JS reference path it replaced;
+//   3. the hand-written loop vs a naive meyda per-frame loop (meyda's powerSpectrum per frame,
 //      then the same mel and dB steps) — why the spectrogram path has its own FFT;
 // and, when /usr/bin/python3 has torchaudio, torchaudio on the same clips with one thread
 // (packages/ops-audio/scripts/bench_torchaudio.py), run right after ours. Throughput is audio
@@ -13,7 +14,7 @@ import { readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync } fro
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { fromRows, fromArrow, dt } from '@modaflow/core';
 import { logMel, mfcc, dsp } from '@modaflow/ops-audio';
 import { compare, report, type Comparison } from './harness.ts';
@@ -61,6 +62,10 @@ const pipeMfcc = ds.map(mfcc({ column: 'w', output: 'mf', nMfcc: 13, ...P }));
 
 const handLogMel = () => { for (const c of clips) dsp.melSpectrogram(c, 1, logMelOpts); };
 const handMfcc = () => { for (const c of clips) dsp.mfcc(c, 1, mfccOpts); };
+const jsLogMel = () => { for (const c of clips) dsp.melSpectrogram(c, 1, { ...logMelOpts, kernel: 'js' }); };
+const jsMfcc = () => { for (const c of clips) dsp.mfcc(c, 1, { ...mfccOpts, kernel: 'js' }); };
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`kernel: ${dsp.simdAvailable() ? 'WebAssembly SIMD' : `JS (${dsp.simdUnavailableReason()})`}; load average ${load()}`);
 
 // meyda: one extract() per frame (it only takes power-of-two frames, with its own Hann window).
 const meyda = ((m) => m.default ?? m)(createRequire(join(root, 'packages', 'ops-audio', 'package.json'))('meyda')) as {
@@ -100,6 +105,7 @@ const rt = (seconds: number, ms: number) => seconds / (ms / 1000);
 const results: Comparison[] = [];
 
 const cLogMel = await cpuMs(handLogMel), cMfcc = await cpuMs(handMfcc);
+const cJsLogMel = await cpuMs(jsLogMel, 3), cJsMfcc = await cpuMs(jsMfcc, 3);
 const cPipe = await cpuMs(() => pipeLogMel.compute({ workers: 0 }));
 const cMeyda = await cpuMs(() => { for (let i = 0; i < MEYDA_CLIPS; i++) meydaLogMel(clips[i]!); }, 3);
 
@@ -109,13 +115,17 @@ results.push(await compare(`log-mel ${CLIPS}×10 s: modaflow pipeline (workers: 
 results.push(await compare(`MFCC-13 ${CLIPS}×10 s: modaflow pipeline (workers: 0) vs hand-written loop, same kernels`,
   () => pipeMfcc.compute({ workers: 0 }), handMfcc,
   { runs: 5, extra: { handXRealTimePerCore: rt(audioSeconds, cMfcc) } }));
+results.push(await compare(`log-mel ${CLIPS}×10 s: WebAssembly SIMD kernel vs float64 JS path`,
+  handLogMel, jsLogMel, { runs: 5, extra: { jsXRealTimePerCore: rt(audioSeconds, cJsLogMel) } }));
+results.push(await compare(`MFCC-13 ${CLIPS}×10 s: WebAssembly SIMD kernel vs float64 JS path`,
+  handMfcc, jsMfcc, { runs: 5, extra: { jsXRealTimePerCore: rt(audioSeconds, cJsMfcc) } }));
 results.push(await compare(`log-mel ${MEYDA_CLIPS}×10 s: own batched real FFT vs naive meyda per-frame loop`,
   () => { for (let i = 0; i < MEYDA_CLIPS; i++) dsp.melSpectrogram(clips[i]!, 1, logMelOpts); },
   () => { for (let i = 0; i < MEYDA_CLIPS; i++) meydaLogMel(clips[i]!); },
   { runs: 5, extra: { meydaXRealTimePerCore: rt(MEYDA_CLIPS * SECONDS, cMeyda) } }));
 
 report('audio', results);
-console.log(`\nthroughput (audio seconds per CPU second, one thread): log-mel ${rt(audioSeconds, cLogMel).toFixed(0)}× hand loop, ${rt(audioSeconds, cPipe).toFixed(0)}× pipeline; MFCC-13 ${rt(audioSeconds, cMfcc).toFixed(0)}×; meyda per-frame log-mel ${rt(MEYDA_CLIPS * SECONDS, cMeyda).toFixed(0)}×`);
+console.log(`\nthroughput (audio seconds per CPU second, one thread; load average ${load()}): log-mel ${rt(audioSeconds, cLogMel).toFixed(0)}× hand loop, ${rt(audioSeconds, cPipe).toFixed(0)}× pipeline; MFCC-13 ${rt(audioSeconds, cMfcc).toFixed(0)}×; JS path log-mel ${rt(audioSeconds, cJsLogMel).toFixed(0)}×, MFCC-13 ${rt(audioSeconds, cJsMfcc).toFixed(0)}×; meyda per-frame log-mel ${rt(MEYDA_CLIPS * SECONDS, cMeyda).toFixed(0)}×`);
 
 const py = '/usr/bin/python3';
 const script = join(root, 'packages', 'ops-audio', 'scripts', 'bench_torchaudio.py');
@@ -124,21 +134,23 @@ if (existsSync(py) && spawnSync(py, ['-c', 'import torchaudio'], { stdio: 'ignor
   const flat = new Float32Array(CLIPS * N);
   clips.forEach((c, i) => flat.set(c, i * N));
   writeFileSync(file, new Uint8Array(flat.buffer));
-  // Three rounds, torchaudio then ours, so both sides see the machine in the same state; the
-  // ratio is taken per round and the median reported.
-  const ratios: { logmel: number; mfcc: number; ta: number; taMfcc: number; ours: number; oursMfcc: number }[] = [];
+  // Rounds (AUDIO_BENCH_ROUNDS, default 5), torchaudio then ours, so both sides see the machine in
+  // the same state; the ratio is taken per round and the median reported.
+  const ratios: { logmel: number; mfcc: number; ta: number; taMfcc: number; ours: number; oursMfcc: number; load: string }[] = [];
   let version = '';
-  for (let round = 0; round < 3; round++) {
+  const rounds = Number(process.env.AUDIO_BENCH_ROUNDS ?? 5);
+  for (let round = 0; round < rounds; round++) {
     const r = spawnSync(py, [script, file, String(CLIPS), String(N), '3', '1'], { encoding: 'utf8' });
     if (r.status !== 0) { console.log(`torchaudio run failed: ${r.stderr.slice(-500)}`); break; }
     const ta = JSON.parse(r.stdout) as { logmel: { cpuMs: number }; mfcc13: { cpuMs: number }; torchaudio: string };
     version = ta.torchaudio;
     const ours = await cpuMs(handLogMel, 3), oursMfcc = await cpuMs(handMfcc, 3);
-    ratios.push({ logmel: ta.logmel.cpuMs / ours, mfcc: ta.mfcc13.cpuMs / oursMfcc, ta: ta.logmel.cpuMs, taMfcc: ta.mfcc13.cpuMs, ours, oursMfcc });
+    ratios.push({ logmel: ta.logmel.cpuMs / ours, mfcc: ta.mfcc13.cpuMs / oursMfcc, ta: ta.logmel.cpuMs, taMfcc: ta.mfcc13.cpuMs, ours, oursMfcc, load: load() });
   }
   if (ratios.length) {
     const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
-    for (const r of ratios) console.log(`round: torchaudio ${version} log-mel ${r.ta.toFixed(0)} / MFCC ${r.taMfcc.toFixed(0)} CPU ms; modaflow ${r.ours.toFixed(0)} / ${r.oursMfcc.toFixed(0)} CPU ms`);
+    for (const r of ratios) console.log(`round (load ${r.load}): torchaudio ${version} log-mel ${r.ta.toFixed(0)} / MFCC ${r.taMfcc.toFixed(0)} CPU ms; modaflow ${r.ours.toFixed(0)} / ${r.oursMfcc.toFixed(0)} CPU ms; ratios ${r.logmel.toFixed(2)} / ${r.mfcc.toFixed(2)}`);
+    console.log(`modaflow (1 thread): log-mel ${rt(audioSeconds, med(ratios.map((r) => r.ours))).toFixed(0)}× real time per core, MFCC-13 ${rt(audioSeconds, med(ratios.map((r) => r.oursMfcc))).toFixed(0)}× (medians of the rounds)`);
     console.log(`torchaudio ${version} (1 thread): log-mel ${rt(audioSeconds, med(ratios.map((r) => r.ta))).toFixed(0)}× real time per core, MFCC-13 ${rt(audioSeconds, med(ratios.map((r) => r.taMfcc))).toFixed(0)}×`);
     console.log(`modaflow / torchaudio throughput (median of per-round CPU-time ratios): log-mel ${med(ratios.map((r) => r.logmel)).toFixed(2)}, MFCC-13 ${med(ratios.map((r) => r.mfcc)).toFixed(2)}`);
     // torch's CPU time swings up to 10× between identical rounds on the loaded machine; the best

@@ -28,6 +28,7 @@ interface Kernel {
   to_db(x: number, n: number, k: number, amin: number, offset: number, atmin: number): number;
   log_eps(x: number, n: number, eps: number): void;
   dct(inp: number, M: number, T: number, istride: number, floor: number, D: number, K: number, out: number, ostride: number): void;
+  floor_at(x: number, n: number, floor: number): void;
 }
 
 const CHUNK_FRAMES = 2048;
@@ -262,12 +263,16 @@ export interface SimdDb {
 const dbSupported = (db: SimdDb | null) => db === null || (db.amin >= 1.1754944e-38 && Number.isFinite(db.amin));
 
 /**
- * Spectrogram (mel === null) or mel spectrogram [channels, rows, T], optionally in dB (without the
- * top_db floor: the caller gets the maximum to floor with). Returns null when the kernel is not
- * available or does not support the settings.
+ * Spectrogram (mel === null) or mel spectrogram [channels, rows, T], optionally in dB or as
+ * log(x + logEps). A clip of one channel that fits one chunk (the common case: 20 s at hop 160)
+ * stays in the module's memory for `single` (the top_db floor, the DCT) before one copy out;
+ * otherwise every chunk is copied out into `data` as it is done and the floor is left to the
+ * caller (`max` is the maximum over the clip). Returns null when the kernel is not available or
+ * does not support the settings.
  */
-function spectralRun(x: Float32Array, channels: number, o: StftOptions, mel: Omit<MelOptions, 'nFreqs'> | null, db: SimdDb | null, logEps: number | null):
-  { data: Float32Array; rows: number; T: number; max: number } | null {
+function spectralRun(x: Float32Array, channels: number, o: StftOptions, mel: Omit<MelOptions, 'nFreqs'> | null, db: SimdDb | null, logEps: number | null,
+  single: ((k: Kernel, out: number, rows: number, T: number, max: number) => Float32Array) | null):
+  { data: Float32Array; rows: number; T: number; max: number; done: boolean } | null {
   const k = load();
   if (!k || !supported(o) || !dbSupported(db)) return null;
   const plan = spectralPlan(k, o, mel);
@@ -276,23 +281,34 @@ function spectralRun(x: Float32Array, channels: number, o: StftOptions, mel: Omi
   const n = channels === 0 ? 0 : x.length / channels;
   const T = frameCount(n, o);
   const R = plan.rows;
-  const data = new Float32Array(channels * R * T);
   let max = -Infinity;
   const scale = db ? db.multiplier * Math.LOG10E : 0;
   const offset = db ? db.multiplier * Math.log10(Math.max(db.amin, db.ref)) : 0;
   // What db.ts's toDb gives a value at or below amin, in float64 (exactly −100 for amin 1e-10, ref 1).
   const atmin = db ? scale * Math.log(db.amin) - offset : 0;
+  const finishChunk = (out: number, b: number) => {
+    if (db) {
+      const m = k.to_db(out, R * b, scale, db.amin, offset, atmin);
+      if (m > max) max = m;
+    } else if (logEps !== null) k.log_eps(out, R * b, logEps);
+  };
+  if (single && channels === 1 && T > 0 && T <= CHUNK_FRAMES) {
+    let data: Float32Array = new Float32Array(0);
+    eachChunk(k, plan, x, o, T, (out, _t0, b) => {
+      finishChunk(out, b);
+      data = single(k, out, R, T, max);
+    });
+    return { data, rows: R, T, max, done: true };
+  }
+  const data = new Float32Array(channels * R * T);
   for (let c = 0; c < channels; c++) {
     const base = c * R * T;
     eachChunk(k, plan, x.subarray(c * n, (c + 1) * n), o, T, (out, t0, b) => {
-      if (db) {
-        const m = k.to_db(out, R * b, scale, db.amin, offset, atmin);
-        if (m > max) max = m;
-      } else if (logEps !== null) k.log_eps(out, R * b, logEps);
+      finishChunk(out, b);
       copyOut(out, R, b, data, base, T, t0);
     });
   }
-  return { data, rows: R, T, max };
+  return { data, rows: R, T, max, done: false };
 }
 
 function floorAt(x: Float32Array, floor: number): void {
@@ -301,15 +317,21 @@ function floorAt(x: Float32Array, floor: number): void {
 
 /** Power / magnitude spectrogram [channels, n_fft/2+1, T] through the kernel, or null. */
 export function simdSpectrogram(x: Float32Array, channels: number, o: StftOptions): { data: Float32Array; shape: [number, number, number] } | null {
-  const r = spectralRun(x, channels, o, null, null, null);
+  const r = spectralRun(x, channels, o, null, null, null, null);
   return r && { data: r.data, shape: [channels, r.rows, r.T] };
 }
 
 /** Mel spectrogram [channels, n_mels, T], optionally in dB, through the kernel, or null. */
 export function simdMel(x: Float32Array, channels: number, o: StftOptions, mel: Omit<MelOptions, 'nFreqs'>, db: SimdDb | null): { data: Float32Array; shape: [number, number, number] } | null {
-  const r = spectralRun(x, channels, o, mel, db, null);
+  const topDb = db?.topDb ?? null;
+  const r = spectralRun(x, channels, o, mel, db, null, (k, out, R, T, max) => {
+    if (topDb !== null) k.floor_at(out, R * T, max - topDb);
+    const data = new Float32Array(R * T);
+    copyOut(out, R, T, data, 0, T, 0);
+    return data;
+  });
   if (!r) return null;
-  if (db && db.topDb !== null && r.data.length > 0) floorAt(r.data, r.max - db.topDb);
+  if (!r.done && topDb !== null && r.data.length > 0) floorAt(r.data, r.max - topDb);
   return { data: r.data, shape: [channels, r.rows, r.T] };
 }
 
@@ -319,16 +341,33 @@ export function simdMel(x: Float32Array, channels: number, o: StftOptions, mel: 
  */
 export function simdMfcc(x: Float32Array, channels: number, o: StftOptions, mel: Omit<MelOptions, 'nFreqs'>, db: SimdDb | null, nMfcc: number, dctNorm: 'ortho' | null, lifter: number):
   { data: Float32Array; shape: [number, number, number] } | null {
-  const r = spectralRun(x, channels, o, mel, db, db ? null : 1e-6);
-  if (!r) return null;
-  const k = kernel!;
-  const M = r.rows, T = r.T, K = nMfcc;
-  const floor = db && db.topDb !== null && r.data.length > 0 ? r.max - db.topDb : -Infinity;
-  const D = cachedPlan(k, dcts, `${K}/${M}/${dctNorm}/${lifter}`, () => {
+  const k = load();
+  if (!k || !supported(o) || !dbSupported(db)) return null;
+  const K = nMfcc;
+  const dctOf = (M: number) => cachedPlan(k, dcts, `${K}/${M}/${dctNorm}/${lifter}`, () => {
     const d = dctMatrix(K, M, dctNorm), l = lifterWeights(K, lifter);
     for (let i = 0; i < K; i++) for (let j = 0; j < M; j++) d[i * M + j]! *= l[i]!;
     return putF32(k, d);
   });
+  // Build (or find) both plans before the run: allocating one later would write over the chunk
+  // above the plan area. (Building the DCT may reset a full cache; the run then rebuilds the
+  // spectral plan into a cache that has room.)
+  spectralPlan(k, o, mel);
+  dctOf(mel.nMels);
+  const topDb = db?.topDb ?? null;
+  const r = spectralRun(x, channels, o, mel, db, db ? null : 1e-6, (kk, inPtr, M, T, max) => {
+    const outPtr = align(inPtr + 4 * M * T);
+    reserve(kk, outPtr + 4 * K * T);
+    kk.dct(inPtr, M, T, T, topDb !== null ? max - topDb : -Infinity, dctOf(M), K, outPtr, T);
+    const data = new Float32Array(K * T);
+    copyOut(outPtr, K, T, data, 0, T, 0);
+    return data;
+  });
+  if (!r) return null;
+  const M = r.rows, T = r.T;
+  if (r.done) return { data: r.data, shape: [channels, K, T] };
+  const floor = topDb !== null && r.data.length > 0 ? r.max - topDb : -Infinity;
+  const D = dctOf(M);
   heapTop = planTop;
   const out = new Float32Array(channels * K * T);
   if (T === 0) return { data: out, shape: [channels, K, T] };

@@ -299,3 +299,15 @@ void dct(const float *in, int M, int T, int istride, float floor, const float *D
     }
   }
 }
+
+// x ← floor where x < floor (NaN stays NaN, like `if (x < floor) x = floor`).
+EXPORT("floor_at")
+void floor_at(float *x, int n, float floor) {
+  const V vf = SPLAT(floor);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V v = wasm_v128_load(x + i);
+    wasm_v128_store(x + i, wasm_v128_bitselect(vf, v, wasm_f32x4_lt(v, vf)));
+  }
+  for (; i < n; i++) if (x[i] < floor) x[i] = floor;
+}
