@@ -245,8 +245,22 @@ static inline V load_tail(const float *x, int n) {
 EXPORT("to_db")
 float to_db(float *x, int n, float k, float amin, float offset, float atmin) {
   const V vk = SPLAT(k), va = SPLAT(amin), vo = SPLAT(offset), vm = SPLAT(atmin);
-  V mx = SPLAT(-__builtin_inff());
-  for (int i = 0; i < n; i += 4) {
+  V mx = SPLAT(-__builtin_inff()), mx2 = mx;
+  int i = 0;
+  // Two independent vectors per iteration: the log's polynomial is one long dependency chain.
+  for (; i + 8 <= n; i += 8) {
+    V v = wasm_v128_load(x + i), u = wasm_v128_load(x + i + 4);
+    V av = wasm_f32x4_gt(v, va), au = wasm_f32x4_gt(u, va);
+    V lv = vlog(wasm_v128_bitselect(v, va, av)), lu = vlog(wasm_v128_bitselect(u, va, au));
+    V rv = wasm_v128_bitselect(SUB(MUL(vk, lv), vo), vm, av);
+    V ru = wasm_v128_bitselect(SUB(MUL(vk, lu), vo), vm, au);
+    mx = wasm_f32x4_max(mx, rv);
+    mx2 = wasm_f32x4_max(mx2, ru);
+    wasm_v128_store(x + i, rv);
+    wasm_v128_store(x + i + 4, ru);
+  }
+  mx = wasm_f32x4_max(mx, mx2);
+  for (; i < n; i += 4) {
     int lanes = n - i < 4 ? n - i : 4;
     V v = lanes == 4 ? wasm_v128_load(x + i) : load_tail(x + i, lanes);
     V above = wasm_f32x4_gt(v, va);
