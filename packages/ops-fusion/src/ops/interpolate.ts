@@ -2,8 +2,8 @@
 // semantics), previous sample, or nearest sample — for numeric and fixed-shape tensor columns.
 import * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema, Simplify, TableOpCall } from '@modaflow/core';
-import { defineTableOp, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
-import { readKeys, orderBy } from '../util/keys.ts';
+import { defineTableOp, dt, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
+import { readKeys, orderBy, keyReaders, lastAtMost, type KeyReader } from '../util/keys.ts';
 import { isTimeKeyType, unitOf } from '../util/time-units.ts';
 import { NUMERIC_KINDS, numericColumn } from '../util/columns.ts';
 
@@ -73,17 +73,62 @@ function upper(xs: Float64Array | BigInt64Array, x: number | bigint): number {
   return lo - 1;
 }
 
+/**
+ * numpy.interp of values `fp` (a typed column without nulls, from `off`) over ascending source keys,
+ * at every target key; null when a NaN sample is met on the way (the caller then takes the general
+ * path, which skips NaN samples). Galloping searches from the previous target's segment.
+ */
+function linearSorted(tk: KeyReader, sk: KeyReader, fp: Float64Array, off: number, outsideNull: boolean): { values: Float64Array; valid: Uint8Array; nulls: boolean } | null {
+  const n = tk.n, last = sk.n - 1;
+  const out = new Float64Array(n);
+  const valid = new Uint8Array(n).fill(1);
+  let nulls = false;
+  if (last < 0) return { values: out, valid: valid.fill(0), nulls: n > 0 };
+  const xl = sk.at(last);
+  let j = -1;
+  for (let i = 0; i < n; i++) {
+    const x = tk.at(i);
+    j = lastAtMost(sk, x, false, j);
+    if (outsideNull && (j < 0 || (j === last && x > xl))) { valid[i] = 0; nulls = true; continue; }
+    let y: number;
+    if (j < 0) y = fp[off]!;
+    else if (j === last) y = fp[off + last]!;
+    else {
+      // numpy.interp: slope over [xp[j], xp[j+1]], then slope·(x − xp[j]) + fp[j].
+      const x0 = sk.at(j), x1 = sk.at(j + 1);
+      const y0 = fp[off + j]!, y1 = fp[off + j + 1]!;
+      if (Number.isNaN(y0) || Number.isNaN(y1)) return null;
+      const slope = (y1 - y0) / (x1 - x0);
+      y = slope * (x - x0) + y0;
+      if (Number.isNaN(y)) { y = slope * (x - x1) + y1; if (Number.isNaN(y) && y0 === y1) y = y0; }
+    }
+    if (Number.isNaN(y)) return null; // an end sample is NaN: let the general path skip it
+    out[i] = y;
+  }
+  return { values: out, valid, nulls };
+}
+
 function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
   const [l, r] = inputs as [Chunk, Chunk];
   const method = p.method ?? 'linear';
-  const keys = readKeys([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!], OP, p.on, ['target', 'source']);
-  const tk = keys.arrays[0]!, sk = keys.arrays[1]!;
-  const { order } = orderBy(sk, null, 1);
   const cols: Record<string, arrow.Data> = { ...l.columns };
   const n = l.length;
+  // Sorted source keys read in place (no copies of the long side), for scalar linear columns.
+  const kr = method === 'linear' ? keyReaders([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!]) : null;
+  let general: { tk: Float64Array | BigInt64Array; sk: Float64Array | BigInt64Array; big: boolean; order: Uint32Array } | null = null;
   for (const c of p.columns) {
     const t = r.schema[c]!;
     const d = r.columns[c]!;
+    if (kr && kr.sorted[1] && t.kind !== 'tensor' && d.nullCount === 0 && !(d.values instanceof BigInt64Array) && !(d.values instanceof BigUint64Array)) {
+      const y = linearSorted(kr.readers[0]!, kr.readers[1]!, d.values as Float64Array, d.offset, p.outside === 'null');
+      if (y) { cols[c] = buildData(dt.float64(), y.values.length === 0 || !y.nulls ? y.values : Array.from(y.values, (v, i) => (y.valid[i] ? v : null))); continue; }
+    }
+    if (!general) {
+      const keys = readKeys([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!], OP, p.on, ['target', 'source']);
+      general = { tk: keys.arrays[0]!, sk: keys.arrays[1]!, big: keys.big, order: orderBy(keys.arrays[1]!, null, 1).order };
+    }
+    const { tk, sk, order } = general;
+    const keys = general;
     // The samples of this column: source rows with a value, in time order.
     const rows: number[] = [];
     const scalarValid = t.kind === 'tensor' ? null : numericColumn(t, d).valid;

@@ -117,3 +117,102 @@ export function orderBy(keys: Float64Array | BigInt64Array, groups: Int32Array |
   for (let k = 0; k < n; k++) { const i = idx[k]!; out[fill[groups[i]!]!++] = i; }
   return { order: out, offsets };
 }
+
+/**
+ * Keys read in place, on the float64-offset scale of readKeys, without materializing them: int64 /
+ * timestamp keys from their 32-bit halves, float64 keys as they are. For the sorted fast paths of
+ * the as-of join and interpolation, which only look at O(m·log(n/m)) of a long side's keys.
+ */
+export class KeyReader {
+  constructor(
+    readonly n: number,
+    private readonly f64: Float64Array | null,
+    private readonly lo: Uint32Array | null,
+    private readonly hi: Int32Array | null,
+    private readonly off: number,
+    private readonly bhi: number,
+    private readonly blo: number,
+  ) {}
+  at(i: number): number {
+    if (this.f64) return this.f64[this.off + i]!;
+    const k = (this.off + i) * 2;
+    return (this.hi![k + 1]! - this.bhi) * 4294967296 + (this.lo![k]! - this.blo);
+  }
+}
+
+/**
+ * Readers over key columns of several inputs on one scale, and whether each is ascending — or
+ * null when the general path (readKeys) must decide: nulls, NaN, offsets of 2^52 or more, other
+ * key kinds (uint64, narrow ints, float32) or mixed kinds. One read-only pass over each column.
+ */
+export function keyReaders(datas: readonly arrow.Data[], types: readonly DType[]): { readers: KeyReader[]; sorted: boolean[] } | null {
+  if (datas.some((d) => d.nullCount !== 0)) return null;
+  const allF64 = types.every((t) => t.kind === 'float64');
+  const allI64 = types.every((t) => t.kind === 'timestamp' || t.kind === 'int64');
+  if (!allF64 && !allI64) return null;
+  let bhi = 0, blo = 0;
+  if (allI64) {
+    const first = datas.find((d) => d.length > 0);
+    if (first) {
+      const v = first.values as BigInt64Array;
+      bhi = new Int32Array(v.buffer, v.byteOffset, v.length * 2)[first.offset * 2 + 1]!;
+      blo = new Uint32Array(v.buffer, v.byteOffset, v.length * 2)[first.offset * 2]!;
+    }
+  }
+  const readers: KeyReader[] = [];
+  const sorted: boolean[] = [];
+  for (const d of datas) {
+    let r: KeyReader;
+    if (allF64) r = new KeyReader(d.length, d.values as Float64Array, null, null, d.offset, 0, 0);
+    else {
+      const v = d.values as BigInt64Array;
+      const hi = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      r = new KeyReader(d.length, null, new Uint32Array(v.buffer, v.byteOffset, v.length * 2), hi, d.offset, bhi, blo);
+    }
+    // Int64 offsets below 2^52 − 2^32 are computed exactly from the halves (and the high halves
+    // then differ by less than 2^20, as readKeys requires).
+    const s = ascending(r, allF64 ? Infinity : 4503595332403200);
+    if (s === null) return null; // NaN, or offsets too large
+    readers.push(r);
+    sorted.push(s);
+  }
+  return { readers, sorted };
+}
+
+/** Whether the keys are ascending; null when one is NaN or |key| ≥ limit. */
+function ascending(r: KeyReader, limit: number): boolean | null {
+  let prev = -Infinity, sorted = true;
+  for (let i = 0; i < r.n; i++) {
+    const x = r.at(i);
+    if (!(x >= prev)) {
+      if (Number.isNaN(x)) return null;
+      sorted = false;
+    }
+    if (!(Math.abs(x) < limit)) return null;
+    prev = x;
+  }
+  return sorted;
+}
+
+/**
+ * The last index j in [-1, n) with key(j) ≤ x (strict: key(j) < x), for ascending keys, searched
+ * from a hint h (the answer for a smaller x, or -1): galloping, so a walk over m increasing x costs
+ * O(m·log(n/m)) key reads.
+ */
+export function lastAtMost(r: KeyReader, x: number, strict: boolean, h: number): number {
+  const n = r.n;
+  const le = (i: number) => (strict ? r.at(i) < x : r.at(i) <= x);
+  let lo = h; // le(lo) holds, or lo = -1
+  if (lo >= 0 && !le(lo)) lo = -1;
+  let step = 1;
+  let hi = lo + 1; // first index not yet known to satisfy le
+  while (hi < n && le(hi)) { lo = hi; hi = lo + step; step *= 2; }
+  if (hi > n) hi = n;
+  // le(lo) (or lo = -1), and !le(hi) (or hi = n); bisect between.
+  while (hi - lo > 1) {
+    const m = lo + ((hi - lo) >> 1);
+    if (le(m)) lo = m;
+    else hi = m;
+  }
+  return lo;
+}
