@@ -184,9 +184,12 @@ export function concatChunks(schema: Schema, chunks: readonly Chunk[]): Chunk {
   if (chunks.length === 1) return chunks[0]!;
   let n = 0;
   for (const c of chunks) n += c.length;
-  const rowIds = new Float64Array(n);
-  let at = 0;
-  for (const c of chunks) { rowIds.set(c.rowIds, at); at += c.length; }
+  let rowIds = adjacentViews(chunks.map((c) => c.rowIds), n) as Float64Array | null;
+  if (!rowIds) {
+    rowIds = new Float64Array(n);
+    let at = 0;
+    for (const c of chunks) { rowIds.set(c.rowIds, at); at += c.length; }
+  }
   const cols: Record<string, arrow.Data> = {};
   for (const k of Object.keys(schema)) {
     const t = schema[k]!;
@@ -214,14 +217,36 @@ function concatValidity(parts: readonly arrow.Data[], n: number): { bitmap: Uint
 
 // Typed fast paths for the columns that dominate volume (numbers, strings, tensors): buffers are
 // copied with TypedArray.set, not value by value.
+/**
+ * When the parts are views that follow each other in one buffer (batches sliced from one Arrow
+ * column or one typed array), the view over all of them: concatenating them needs no copy.
+ */
+function adjacentViews(parts: readonly TypedArray[], n: number): TypedArray | null {
+  if (parts.length === 0) return null;
+  const first = parts[0]!;
+  let end = first.byteOffset + first.byteLength;
+  let len = first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.buffer !== first.buffer || p.byteOffset !== end || p.constructor !== first.constructor) return null;
+    end += p.byteLength;
+    len += p.length;
+  }
+  if (len !== n) return null;
+  return new (first.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArray)(first.buffer, first.byteOffset, n);
+}
+
 function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
   const type = parts[0]!.type;
   switch (t.kind) {
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
     case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': {
+      const views = parts.map((p) => (p.values as Float64Array).subarray(0, p.length));
+      const same = parts.every((p) => p.nullCount === 0) ? adjacentViews(views, n) : null;
+      if (same) return arrow.makeData({ type: type as arrow.Int32, length: n, nullCount: 0, data: same as unknown as Int32Array });
       const out = new (typedArrayCtor(t))(n) as Float64Array;
       let at = 0;
-      for (const p of parts) { out.set((p.values as Float64Array).subarray(0, p.length), at); at += p.length; }
+      for (const v of views) { out.set(v, at); at += v.length; }
       const { bitmap, nulls } = concatValidity(parts, n);
       return arrow.makeData({ type: type as arrow.Int32, length: n, nullCount: nulls, nullBitmap: bitmap, data: out as unknown as Int32Array });
     }
