@@ -133,6 +133,10 @@ export class KeyReader {
     private readonly bhi: number,
     private readonly blo: number,
   ) {}
+  /** The int64 halves, for whole-column loops. */
+  get i64(): { hi: Int32Array; lo: Uint32Array; off: number; bhi: number; blo: number } | null {
+    return this.hi ? { hi: this.hi, lo: this.lo!, off: this.off, bhi: this.bhi, blo: this.blo } : null;
+  }
   at(i: number): number {
     if (this.f64) return this.f64[this.off + i]!;
     const k = (this.off + i) * 2;
@@ -181,6 +185,7 @@ export function keyReaders(datas: readonly arrow.Data[], types: readonly DType[]
 
 /** Whether the keys are ascending; null when one is NaN or |key| ≥ limit. */
 function ascending(r: KeyReader, limit: number): boolean | null {
+  if (r.i64) return ascendingI64(r.i64.hi, r.i64.lo, r.i64.off, r.n, r.i64.bhi, r.i64.blo, limit);
   let prev = -Infinity, sorted = true;
   for (let i = 0; i < r.n; i++) {
     const x = r.at(i);
@@ -194,25 +199,45 @@ function ascending(r: KeyReader, limit: number): boolean | null {
   return sorted;
 }
 
+function ascendingI64(hi: Int32Array, lo: Uint32Array, off: number, n: number, bhi: number, blo: number, limit: number): boolean | null {
+  let prev = -Infinity, sorted = true;
+  for (let i = 0, k = off * 2; i < n; i++, k += 2) {
+    const x = (hi[k + 1]! - bhi) * 4294967296 + (lo[k]! - blo);
+    if (x < prev) sorted = false;
+    if (!(x < limit && x > -limit)) return null;
+    prev = x;
+  }
+  return sorted;
+}
+
 /**
  * The last index j in [-1, n) with key(j) ≤ x (strict: key(j) < x), for ascending keys, searched
  * from a hint h (the answer for a smaller x, or -1): galloping, so a walk over m increasing x costs
  * O(m·log(n/m)) key reads.
  */
 export function lastAtMost(r: KeyReader, x: number, strict: boolean, h: number): number {
+  return strict ? lastBelow(r, x, h) : lastAtMostLe(r, x, h);
+}
+
+// Two copies (≤ and <) so the hot loops hold no closure.
+function lastAtMostLe(r: KeyReader, x: number, h: number): number {
   const n = r.n;
-  const le = (i: number) => (strict ? r.at(i) < x : r.at(i) <= x);
-  let lo = h; // le(lo) holds, or lo = -1
-  if (lo >= 0 && !le(lo)) lo = -1;
-  let step = 1;
-  let hi = lo + 1; // first index not yet known to satisfy le
-  while (hi < n && le(hi)) { lo = hi; hi = lo + step; step *= 2; }
+  let lo = h; // key(lo) <= x, or lo = -1
+  if (lo >= 0 && !(r.at(lo) <= x)) lo = -1;
+  let step = 1, hi = lo + 1;
+  while (hi < n && r.at(hi) <= x) { lo = hi; hi = lo + step; step *= 2; }
   if (hi > n) hi = n;
-  // le(lo) (or lo = -1), and !le(hi) (or hi = n); bisect between.
-  while (hi - lo > 1) {
-    const m = lo + ((hi - lo) >> 1);
-    if (le(m)) lo = m;
-    else hi = m;
-  }
+  while (hi - lo > 1) { const m = lo + ((hi - lo) >> 1); if (r.at(m) <= x) lo = m; else hi = m; }
+  return lo;
+}
+
+function lastBelow(r: KeyReader, x: number, h: number): number {
+  const n = r.n;
+  let lo = h;
+  if (lo >= 0 && !(r.at(lo) < x)) lo = -1;
+  let step = 1, hi = lo + 1;
+  while (hi < n && r.at(hi) < x) { lo = hi; hi = lo + step; step *= 2; }
+  if (hi > n) hi = n;
+  while (hi - lo > 1) { const m = lo + ((hi - lo) >> 1); if (r.at(m) < x) lo = m; else hi = m; }
   return lo;
 }
