@@ -101,12 +101,13 @@ async function maxDiff(plan: () => Promise<{ getChild(n: string): unknown }>, lo
   return m;
 }
 
-interface Run { wall: number; cpu: number }
+/** Wall and CPU time (all threads of the process), and minor page faults (first touches of fresh memory). */
+interface Run { wall: number; cpu: number; faults: number }
 async function measure(fn: () => Promise<unknown>): Promise<Run> {
-  const c0 = process.cpuUsage(), t0 = performance.now();
+  const f0 = process.resourceUsage().minorPageFault, c0 = process.cpuUsage(), t0 = performance.now();
   await fn();
   const wall = performance.now() - t0, c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
+  return { wall, cpu: (c.user + c.system) / 1000, faults: process.resourceUsage().minorPageFault - f0 };
 }
 
 const cases = {
@@ -155,6 +156,7 @@ const summary = {
   date: new Date().toISOString(), images: N, loadAvg1m: loads,
   imagesPerSec: Object.fromEntries(order.map((c) => [c, ipsOf(c)])),
   cpuMsPerImage: Object.fromEntries(order.map((c) => [c, cpuOf(c)])),
+  minorFaultsPerRun: Object.fromEntries(order.map((c) => [c, med(runs[c].map((x) => x.faults))])),
   ratioLoopOverPlan: { fast: paired('fast', 'sharpLoop'), exact: paired('exact', 'exactLoop'), exactVsSharpLoop: paired('exact', 'sharpLoop') },
   cpuRatioLoopOverPlan: { fast: pairedCpu('fast', 'sharpLoop'), exact: pairedCpu('exact', 'exactLoop') },
   fractionOfDecodeOnly: { fast: ipsOf('fast') / ipsOf('decodeOnly'), exact: ipsOf('exact') / ipsOf('decodeOnly') },
