@@ -17,7 +17,8 @@ import { buildData, dt, fromSource, makeChunk, readCsv, columnValues, fromArrowS
 import type { Chunk, Dataset, Schema, Source, SourceBatch } from '@modaflow/core';
 
 type Table = Awaited<ReturnType<Dataset<Schema>['compute']>>;
-import { alignAsof, convertTimeUnit, interpolate, zscoreFilter } from '@modaflow/ops-fusion';
+import { alignAsof, alignAsofOp, convertTimeUnit, interpolate, interpolateOp, zscoreFilter, zscoreFilterOp } from '@modaflow/ops-fusion';
+import type { ZscoreFilterParams } from '@modaflow/ops-fusion';
 import { summarize } from './harness.ts';
 import type { Timing } from './harness.ts';
 
@@ -31,6 +32,13 @@ const PEER = new URL('../../packages/ops-fusion/scripts/bench-pandas.py', import
 
 type Col = { t: Schema[string]; v: BigInt64Array | Float64Array | Float32Array };
 
+/** Row ids s..e-1 (a plain function: loops inside async generators are not optimized by V8). */
+function iota(s: number, e: number): Float64Array {
+  const ids = new Float64Array(e - s);
+  for (let i = 0; i < ids.length; i++) ids[i] = s + i;
+  return ids;
+}
+
 /** An in-memory source over typed-array columns, cut into batches of the run's batchSize (zero-copy views). */
 function arraySource(cols: Record<string, Col>): Dataset<Schema> {
   const schema: Record<string, Schema[string]> = Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, c.t]));
@@ -39,11 +47,11 @@ function arraySource(cols: Record<string, Col>): Dataset<Schema> {
     name: 'arrays', knownSchema: schema, rowCount: n, describe: () => `${n} rows`,
     resolveSchema: async () => schema,
     async *read(opts): AsyncGenerator<SourceBatch> {
-      const batch = opts.batchSize;
+      // Row ids made once per read and sliced per batch, as fromArrow does for a one-batch table.
+      const batch = opts.batchSize, all = iota(0, n);
       for (let s = 0; s < n; s += batch) {
         const e = Math.min(n, s + batch);
-        const ids = new Float64Array(e - s);
-        for (let i = 0; i < ids.length; i++) ids[i] = s + i;
+        const ids = all.subarray(s, e);
         const data = Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, buildData(c.t, c.v.subarray(s, e) as Float64Array)]));
         yield { chunk: makeChunk(schema, data, ids) as Chunk };
       }
@@ -135,6 +143,24 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
   engine['asof-interp'] = { run, check: { rows: tbl.numRows, sum_y: sum('y'), sum_y_lin: sum('y_lin') }, values: AN, note: `alignAsof backward + interpolate linear: ${AN} rows at 1 kHz onto ${TN} rows at 30 Hz` };
 }
 
+// 2b. The same two ops without the executor: their run() on one whole chunk per input (row ids
+// made once, outside the timing) — what the ops cost, apart from reading and collecting batches.
+{
+  const ids = (n: number) => { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = i; return a; };
+  const S = { t: dt.timestamp('ns'), y: dt.float64() } as const;
+  const src = makeChunk(S, { t: buildData(S.t, st), y: buildData(S.y, sy) }, ids(AN));
+  const srcLin = makeChunk({ t: S.t, y_lin: S.y }, { t: src.columns['t']!, y_lin: src.columns['y']! }, src.rowIds);
+  const tgt = makeChunk({ t: S.t }, { t: buildData(S.t, tt) }, ids(TN));
+  const ctx = { signal: new AbortController().signal, seed: 0 };
+  const { run, last } = await measure(async () => {
+    const a = await alignAsofOp.spec.run([tgt, src], { on: 't' }, ctx);
+    return interpolateOp.spec.run([a, srcLin], { on: 't', columns: ['y_lin'] }, ctx);
+  });
+  const c = last as Chunk;
+  const sum = (k: string) => { const v = c.columns[k]!.values as Float64Array; let s = 0; for (let i = 0; i < c.length; i++) if (!Number.isNaN(v[i]!)) s += v[i]!; return s; };
+  engine['asof-interp-ops'] = { run, check: { rows: c.length, sum_y: sum('y'), sum_y_lin: sum('y_lin') }, values: AN, note: 'the same two ops without the executor (run() on whole chunks)' };
+}
+
 // ---- 3. z-score filter ----
 {
   const ds = arraySource({ x: { t: dt.float32(), v: x } });
@@ -142,6 +168,32 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
     const { run, last } = await measure(() => ds.map(zscoreFilter({ column: 'x', dtype: dt.float32() })).compute({ batchSize: BATCH, workers }));
     engine[`zscore-w${workers}`] = { run, check: { kept: (last as Table).numRows }, values: ZN, note: `zscoreFilter ${ZN} float32 (65k-row batches), workers: ${workers}` };
   }
+}
+
+// 3b. The z-score op without the executor: its statistics phase and kernel over 65k-row views of
+// the array (the kept mask is the output), as the executor would call them.
+{
+  const p: ZscoreFilterParams = { column: 'x', dtype: dt.float32() };
+  const spec = zscoreFilterOp.spec;
+  const schema = { x: dt.float32() };
+  const input = (s: number, e: number) => {
+    const d = buildData(dt.float32(), x.subarray(s, e));
+    return { numRows: e - s, schema, rowIds: new Float64Array(0), data: () => d, values: () => { throw new Error('unused'); } };
+  };
+  const { run, last } = await measure(async () => {
+    let acc = spec.stats!.init(p);
+    for (let s = 0; s < ZN; s += BATCH) acc = spec.stats!.update(acc, input(s, Math.min(ZN, s + BATCH)), p);
+    const stats = spec.stats!.finalize(acc, p);
+    let kept = 0;
+    const ctx = { stats } as never;
+    for (let s = 0; s < ZN; s += BATCH) {
+      const r = await spec.kernel(input(s, Math.min(ZN, s + BATCH)), p, ctx);
+      const k = r.keep as Uint8Array;
+      for (let i = 0; i < k.length; i++) kept += k[i]!;
+    }
+    return kept;
+  });
+  engine['zscore-ops'] = { run, check: { kept: last as number }, values: ZN, note: `the z-score op without the executor (statistics + kernel on ${BATCH}-row views)` };
 }
 await shutdownPools();
 lines.push(`engine done, load ${load()}`);
@@ -160,7 +212,7 @@ lines.push(`peer done, load ${load()}`);
 
 const results: unknown[] = [];
 for (const [key, e] of Object.entries(engine)) {
-  const p = peer[key.startsWith('zscore') ? 'zscore' : key];
+  const p = peer[key.startsWith('zscore') ? 'zscore' : key.startsWith('asof-interp') ? 'asof-interp' : key];
   lines.push(`\n${e.note}`);
   lines.push(`  engine  wall ${f(e.run.wall)}  cpu ${f(e.run.cpu)}  check ${JSON.stringify(e.check)}`);
   if (e.values) {
