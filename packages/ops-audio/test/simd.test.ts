@@ -8,10 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { dsp } from '../src/index.ts';
+import { fromRows, dt, type Tensor } from '@modaflow/core';
+import { dsp, logMel, mfcc } from '../src/index.ts';
 import type { StftOptions } from '../src/dsp/stft.ts';
 import type { WindowName } from '../src/dsp/window.ts';
-import { tone } from './helpers.ts';
+import { column, tone } from './helpers.ts';
+
+const W = { w: dt.varTensor(dt.float32(), 2) };
 
 type Out = { data: Float32Array; shape: readonly number[] };
 
@@ -187,4 +190,20 @@ test('zero frames and empty inputs give empty outputs of the right shape', () =>
   assert.deepEqual(dsp.melSpectrogram(short, 1, o).shape, [1, 80, 0]);
   assert.deepEqual(dsp.mfcc(short, 1, { ...o, nMfcc: 13, dctNorm: 'ortho', logMels: false, lifter: 0 }).shape, [1, 13, 0]);
   assert.deepEqual(dsp.melSpectrogram(new Float32Array(0), 0, o).shape, [0, 80, 0]);
+});
+
+test('worker threads load the kernel too: logMel / mfcc with workers: 2 equal the in-process kernels bit for bit', async () => {
+  const clips = [0, 1, 2, 3].map((i) => noise(16000 + 1000 * i, 11 + i, 0.3));
+  const ds = fromRows(clips.map((c) => ({ w: { data: c, shape: [1, c.length] } })), W)
+    .map(logMel({ column: 'w', output: 'lm', nFft: 512, hopLength: 160, nMels: 80 }))
+    .map(mfcc({ column: 'w', output: 'mf', nMfcc: 13, nFft: 512, hopLength: 160, nMels: 80 }));
+  const t = await ds.compute({ workers: 2 });
+  const lm = column<Tensor>(t, 'lm'), mf = column<Tensor>(t, 'mf');
+  const stft = { ...S512, center: true };
+  clips.forEach((c, i) => {
+    const wantLm = dsp.melSpectrogram(c, 1, { stft, mel: MEL80, db: { topDb: 80 }, kernel: 'wasm' });
+    const wantMf = dsp.mfcc(c, 1, { stft, mel: MEL80, db: { topDb: 80 }, nMfcc: 13, dctNorm: 'ortho', logMels: false, lifter: 0, kernel: 'wasm' });
+    assert.deepEqual(Array.from(lm[i]!.data as Float32Array), Array.from(wantLm.data), `row ${i} log-mel`);
+    assert.deepEqual(Array.from(mf[i]!.data as Float32Array), Array.from(wantMf.data), `row ${i} mfcc`);
+  });
 });
