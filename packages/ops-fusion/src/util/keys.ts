@@ -200,14 +200,19 @@ function ascending(r: KeyReader, limit: number): boolean | null {
 }
 
 function ascendingI64(hi: Int32Array, lo: Uint32Array, off: number, n: number, bhi: number, blo: number, limit: number): boolean | null {
-  let prev = -Infinity, sorted = true;
-  for (let i = 0, k = off * 2; i < n; i++, k += 2) {
-    const x = (hi[k + 1]! - bhi) * 4294967296 + (lo[k]! - blo);
-    if (x < prev) sorted = false;
-    if (!(x < limit && x > -limit)) return null;
-    prev = x;
+  // Ascending as (signed high, unsigned low) pairs, compared as integers; then only the ends of a
+  // sorted column need the range check. An unsorted column is range-checked row by row.
+  let sorted = true;
+  const end = (off + n) * 2;
+  for (let k = off * 2 + 2; k < end; k += 2) {
+    const h = hi[k + 1]!, ph = hi[k - 1]!;
+    if (h < ph || (h === ph && lo[k]! < lo[k - 2]!)) { sorted = false; break; }
   }
-  return sorted;
+  const at = (k: number) => (hi[k + 1]! - bhi) * 4294967296 + (lo[k]! - blo);
+  const fits = (x: number) => x < limit && x > -limit;
+  if (sorted) return n === 0 || (fits(at(off * 2)) && fits(at(end - 2))) ? true : null;
+  for (let k = off * 2; k < end; k += 2) if (!fits(at(k))) return null;
+  return false;
 }
 
 /**
