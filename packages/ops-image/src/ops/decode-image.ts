@@ -46,6 +46,7 @@ export interface DecodeImageParams {
    * A to-tensor absorbed after the decode (decode → … → toTensor of the decoded column): each
    * image is written straight into the batch's tensor column, in `output` (the decoded column
    * itself when the to-tensor replaced it; otherwise the uint8 image column is kept beside it).
+   * Set by the planner's fold-into-op rule: write `.map(toTensor(...))` rather than this.
    */
   readonly tensor?: TensorSpec & { readonly output: string };
 }
