@@ -78,10 +78,13 @@ function upper(xs: Float64Array | BigInt64Array, x: number | bigint): number {
  * at every target key; null when a NaN sample is met on the way (the caller then takes the general
  * path, which skips NaN samples). Galloping searches from the previous target's segment.
  */
+const ALL_VALID = new Uint8Array(0);
+
 function linearSorted(tk: KeyReader, sk: KeyReader, fp: Float64Array, off: number, outsideNull: boolean): { values: Float64Array; valid: Uint8Array; nulls: boolean } | null {
   const n = tk.n, last = sk.n - 1;
   const out = new Float64Array(n);
-  const valid = new Uint8Array(n).fill(1);
+  // A validity mask only when some rows can be null.
+  const valid = outsideNull || last < 0 ? new Uint8Array(n).fill(1) : ALL_VALID;
   let nulls = false;
   if (last < 0) return { values: out, valid: valid.fill(0), nulls: n > 0 };
   const xl = sk.at(last);
