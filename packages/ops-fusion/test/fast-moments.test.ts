@@ -121,3 +121,15 @@ test('wasm keep test over more than one 64k chunk and ragged tails', () => {
     assert.equal(kept, want);
   }
 });
+
+test('law: the float32 fast path keeps the same rows on 2 workers (wasm loaded in each) as in-process, for any batch size', async () => {
+  let s = 21;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rows = Array.from({ length: 4000 }, (_, id) => ({ id, x: Math.fround(rnd() < 0.01 ? 25 * rnd() : rnd() < 0.01 ? NaN : rnd() * 3 - 1) }));
+  const schema = { id: dt.int32(), x: dt.float32() };
+  const call = zscoreFilter({ column: 'x', dtype: dt.float32(), threshold: 2 });
+  const a = column(await fromRows(rows, schema).map(call).compute({ workers: 0, batchSize: 4096 }), 'id') as number[];
+  const b = column(await fromRows(rows, schema).map(call).compute({ workers: 2, batchSize: 97 }), 'id') as number[];
+  assert.deepEqual([...b].sort((p, q) => p - q), a);
+  assert.ok(a.length < 3950 && a.length > 3500);
+});
