@@ -2,8 +2,8 @@
 // filter supports, the same coefficient normalisation to 22-bit fixed point, the same rounding and
 // the same uint8 intermediate after the horizontal pass. Its output is bit-identical to
 // `PIL.Image.resize`, hence to torchvision transforms applied to PIL images.
-import { readFileSync } from 'node:fs';
 import type { Img } from './image.ts';
+import { pixelKernels } from './wasm.ts';
 
 export type Kernel = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3' | 'box';
 
@@ -35,7 +35,7 @@ const FILTERS: Record<Exclude<Kernel, 'nearest'>, Filter> = {
   lanczos3: { support: 3, fn: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
 };
 
-interface Coeffs { readonly ksize: number; readonly bounds: Int32Array; readonly kk: Int32Array }
+export interface Coeffs { readonly ksize: number; readonly bounds: Int32Array; readonly kk: Int32Array }
 
 /** Fixed-point filter weights of each output pixel (precompute_coeffs + normalize_coeffs_8bpc). */
 function coeffs(inSize: number, in0: number, in1: number, outSize: number, filter: Filter, antialias: boolean): Coeffs {
@@ -116,6 +116,8 @@ function sliceCoeffs(co: Coeffs, start: number, n: number): Coeffs {
 let engine: 'auto' | 'js' = process.env['MODAFLOW_RESAMPLE'] === 'js' ? 'js' : 'auto';
 /** Force the JS passes (tests compare both). */
 export function setResampleEngine(e: 'auto' | 'js'): void { engine = e; }
+/** Whether the WASM kernels loaded in this thread. */
+export const wasmKernels = pixelKernels;
 
 /**
  * Resize an interleaved uint8 image to `outW × outH` as Pillow does (optionally from a source box
@@ -141,7 +143,7 @@ export function resamplePil(src: Img, outW: number, outH: number, kernel: Kernel
   const vert = sliceCoeffs(coeffs(H, by0, by1, outH, filter, antialias), w.top, w.height);
   const yFirst = vert.bounds[0]!;
   const yLast = vert.bounds[w.height * 2 - 2]! + vert.bounds[w.height * 2 - 1]!;
-  const simd = engine === 'auto' && (C === 3 || C === 4) ? wasmKernels() : null;
+  const simd = engine === 'auto' && (C === 3 || C === 4) ? pixelKernels() : null;
   if (simd) return simd.resample(src, needH, needV, horiz, vert, yFirst, yLast, w);
   // The rows the vertical pass reads (all of them when there is no vertical pass).
   const r0 = needV ? yFirst : w.top, r1 = needV ? yLast : w.top + w.height;
@@ -174,71 +176,6 @@ function cropRows(img: Img, w: Window): Img {
     out.set(img.data.subarray(s, s + rowBytes), y * rowBytes);
   }
   return { data: out, width: w.width, height: w.height, channels: C };
-}
-
-interface WasmKernels {
-  resample(src: Img, needH: boolean, needV: boolean, horiz: Coeffs, vert: Coeffs, yFirst: number, yLast: number, w: Window): Img;
-}
-
-// The package's lib (ES2023, no DOM) has no WebAssembly types: the little used here.
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-type Pass = (...a: number[]) => void;
-
-let loaded: WasmKernels | null | undefined;
-
-/** The WASM SIMD passes of this thread (src/wasm/resample.c), or null when WebAssembly SIMD is unavailable. */
-export function wasmKernels(): WasmKernels | null {
-  if (loaded !== undefined) return loaded;
-  try {
-    const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const inst = new WA.Instance(new WA.Module(readFileSync(new URL('../wasm/resample.wasm', import.meta.url))), {});
-    const ex = inst.exports as { memory: WasmMemory; __heap_base: { readonly value: number }; hpass: Pass; vpass: Pass };
-    loaded = wasmResampler(ex.memory, ex.__heap_base.value, ex.hpass, ex.vpass);
-  } catch {
-    loaded = null;
-  }
-  return loaded;
-}
-
-function wasmResampler(mem: WasmMemory, heapBase: number, hpass: Pass, vpass: Pass): WasmKernels {
-  const align = (n: number): number => (n + 15) & ~15;
-  // Buffers are laid out from __heap_base at every call; the memory only grows (a thread reuses it).
-  const reserve = (bytes: number): void => {
-    const need = heapBase + bytes - mem.buffer.byteLength;
-    if (need > 0) mem.grow(Math.ceil(need / 65536));
-  };
-  const putI32 = (at: number, a: Int32Array): void => { new Int32Array(mem.buffer, at, a.length).set(a); };
-  return {
-    resample(src, needH, needV, horiz, vert, yFirst, yLast, w) {
-      const { width: W, channels: C, data } = src;
-      const r0 = needV ? yFirst : w.top, rows = (needV ? yLast : w.top + w.height) - r0;
-      const stride = w.width * C;
-      const srcBytes = needH ? align(data.length + 16) : 0;
-      const tmpBytes = align(rows * stride + 16), outBytes = align(w.height * stride + 16);
-      const hb = align(horiz.bounds.byteLength), hk = align(horiz.kk.byteLength), vb = align(vert.bounds.byteLength), vk = align(vert.kk.byteLength);
-      reserve(srcBytes + tmpBytes + outBytes + hb + hk + vb + vk);
-      const pSrc = heapBase, pTmp = pSrc + srcBytes, pOut = pTmp + tmpBytes, pHb = pOut + outBytes, pHk = pHb + hb, pVb = pHk + hk, pVk = pVb + vb;
-      const heap = new Uint8Array(mem.buffer);
-      if (needH) {
-        heap.set(data, pSrc);
-        putI32(pHb, horiz.bounds); putI32(pHk, horiz.kk);
-        hpass(pSrc, W, C, r0, rows, w.width, pHb, pHk, horiz.ksize, pTmp);
-      } else {
-        for (let y = 0; y < rows; y++) {
-          const s = ((r0 + y) * W + w.left) * C;
-          heap.set(data.subarray(s, s + stride), pTmp + y * stride);
-        }
-      }
-      if (!needV) return { data: heap.slice(pTmp, pTmp + w.height * stride), width: w.width, height: w.height, channels: C };
-      putI32(pVb, vert.bounds); putI32(pVk, vert.kk);
-      vpass(pTmp, stride, r0, w.height, pVb, pVk, vert.ksize, pOut);
-      return { data: heap.slice(pOut, pOut + w.height * stride), width: w.width, height: w.height, channels: C };
-    },
-  };
 }
 
 /** Pillow's NEAREST resize: an affine transform sampling at pixel centres, truncating coordinates. */

@@ -5,6 +5,11 @@
 import * as arrow from 'apache-arrow';
 import { dt, InvalidArgumentError, OpError, toArrowType, type KernelInput, type Tensor } from '@modaflow/core';
 import { floatColumn, imageF32, type Img, type Layout } from './image.ts';
+import { pixelKernels } from './wasm.ts';
+
+let engine: 'auto' | 'js' = process.env['MODAFLOW_TENSOR'] === 'js' ? 'js' : 'auto';
+/** Force the JS conversion (tests compare it with the WASM one). */
+export function setTensorEngine(e: 'auto' | 'js'): void { engine = e; }
 
 type ArrowData = ReturnType<KernelInput['data']>;
 
@@ -84,7 +89,11 @@ export class TensorBuilder {
     }
     const out = this.flat ? this.flat.subarray(i * this.size, (i + 1) * this.size) : this.f32 ? new Float32Array(data.length) : new Uint8Array(data.length);
     const n = W * H;
-    if (this.f32) {
+    const simd = this.f32 && engine === 'auto' ? pixelKernels() : null;
+    if (simd) {
+      const pick = (v: readonly number[] | undefined) => (v ? Array.from({ length: C }, (_, c) => Math.fround(v.length === 1 ? v[0]! : v[c]!)) : null);
+      simd.toFloat(data, n, C, chw, p.scale !== false, pick(p.mean), pick(p.std), out as Float32Array);
+    } else if (this.f32) {
       let lut = this.luts.get(C);
       if (!lut) this.luts.set(C, (lut = levels(p, C)));
       const o32 = out as Float32Array;

@@ -1,11 +1,13 @@
-// The WebAssembly SIMD passes of the Pillow resampler (src/wasm/resample.c) against the JS passes,
-// and resampling a window against cropping the full result: both must be bit-identical (the
-// torchvision goldens in parity.test.ts run on whichever engine loads, WASM by default).
+// The WebAssembly SIMD kernels (src/wasm/pixels.c) against the JS paths: Pillow's resampler passes
+// (and resampling a window against cropping the full result) and the uint8 → float32 tensor
+// conversion; all must be bit-identical (the torchvision goldens in parity.test.ts run on whichever
+// engine loads, WASM by default).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { resamplePil, setResampleEngine, wasmKernels, type Kernel } from '../src/util/resample.ts';
 import type { Img } from '../src/util/image.ts';
+import { TensorBuilder, setTensorEngine, type TensorSpec } from '../src/util/tensor.ts';
 
 const arbImage = fc.record({ w: fc.integer({ min: 1, max: 90 }), h: fc.integer({ min: 1, max: 90 }), c: fc.constantFrom(1, 3, 4), seed: fc.nat() })
   .map(({ w, h, c, seed }): Img => {
@@ -23,7 +25,7 @@ const crop = (img: Img, left: number, top: number, width: number, height: number
 };
 
 test('the WASM SIMD module loads (Node 20 has WebAssembly SIMD)', () => {
-  assert.ok(wasmKernels(), 'src/wasm/resample.wasm did not load');
+  assert.ok(wasmKernels(), 'src/wasm/pixels.wasm did not load');
 });
 
 test('WASM resampler = JS resampler, and a window = the crop of the full result (all kernels, 1/3/4 channels)', async () => {
@@ -56,4 +58,31 @@ test('WASM resampler = JS resampler, and a window = the crop of the full result 
 test('a window outside the resized image is refused', () => {
   const img: Img = { data: new Uint8Array(12), width: 2, height: 2, channels: 3 };
   assert.throws(() => resamplePil(img, 4, 4, 'bilinear', true, undefined, { left: 2, top: 0, width: 3, height: 1 }), /not inside/);
+});
+
+test('WASM uint8 → float32 conversion = the JS table (layouts, scale, mean/std per channel or one for all), bit for bit', async () => {
+  const arbSpec = fc.record({
+    layout: fc.constantFrom<'CHW' | 'HWC'>('CHW', 'HWC'), scale: fc.boolean(), norm: fc.constantFrom('none', 'one', 'each'),
+    m: fc.array(fc.double({ min: -300, max: 300, noNaN: true }), { minLength: 4, maxLength: 4 }),
+    s: fc.array(fc.double({ min: 0.001, max: 300, noNaN: true }), { minLength: 4, maxLength: 4 }),
+  });
+  try {
+    await fc.assert(fc.property(arbImage, arbSpec, (img, f) => {
+      const C = img.channels;
+      const spec: TensorSpec = {
+        layout: f.layout, scale: f.scale,
+        ...(f.norm === 'none' ? {} : f.norm === 'one' ? { mean: [f.m[0]!], std: [f.s[0]!] } : { mean: f.m.slice(0, C), std: f.s.slice(0, C) }),
+      };
+      const run = (e: 'auto' | 'js'): Float32Array => {
+        setTensorEngine(e);
+        const b = new TensorBuilder(spec, 1, 'image', 'test');
+        b.put(img, 0);
+        return ((b as unknown as { rows: { data: Float32Array }[] }).rows[0]!).data;
+      };
+      const js = run('js'), wasm = run('auto');
+      assert.deepEqual(new Uint32Array(wasm.buffer, wasm.byteOffset, wasm.length), new Uint32Array(js.buffer, js.byteOffset, js.length));
+    }), { numRuns: 300 });
+  } finally {
+    setTensorEngine('auto');
+  }
 });

@@ -1,3 +1,6 @@
+// The pixel kernels of ops-image in WebAssembly SIMD: Pillow's resampler passes (below) and the
+// uint8 → float32 tensor conversion (to_float, at the end).
+//
 // The two passes of Pillow's 8-bit separable resampler (libImaging/Resample.c, ImagingResample-
 // Horizontal_8bpc / ImagingResampleVertical_8bpc) in WebAssembly SIMD, for 3- and 4-channel
 // interleaved images. The fixed-point coefficients are computed by the caller (resample.ts, the
@@ -8,7 +11,7 @@
 // and the rows of the vertical pass that a crop keeps are computed. Every output pixel depends only
 // on its own coefficients, so a window is exactly the crop of the full result.
 //
-// Build: pnpm --filter @modaflow/ops-image build:wasm (clang-14, wasm-ld).
+// Build: pnpm --filter @modaflow/ops-image build:wasm (clang-14, wasm-ld): src/wasm/pixels.wasm.
 #include <stdint.h>
 #include <wasm_simd128.h>
 
@@ -73,6 +76,70 @@ void vpass(const uint8_t *src, int stride, int rowOff, int nrows, const int32_t 
       const v128_t l = wasm_i16x8_narrow_i32x4(shift4(a0), shift4(a1));
       const v128_t h = wasm_i16x8_narrow_i32x4(shift4(a2), shift4(a3));
       wasm_v128_store(o + xc, wasm_u8x16_narrow_i16x8(l, h));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// uint8 → float32 tensors (image.to-tensor): x = v / 255 (when scale), then (x - mean[c]) / std[c]
+// (when norm), every step a correctly rounded float32 operation — the same values as torch's
+// ToTensor + Normalize on float32, and as the JS path (Math.fround after each step: a double
+// result rounded to float32 equals the float32 operation for +, -, /). `ms` holds mean[C] then std[C].
+
+static inline v128_t f32_step(v128_t x, int scale, int norm, v128_t m, v128_t s) {
+  if (scale) x = wasm_f32x4_div(x, wasm_f32x4_splat(255.0f));
+  if (norm) x = wasm_f32x4_div(wasm_f32x4_sub(x, m), s);
+  return x;
+}
+
+/** 16 uint8 values → 16 floats at dst. */
+static inline void plane16(v128_t v, int scale, int norm, v128_t m, v128_t s, float *dst) {
+  const v128_t lo = wasm_u16x8_extend_low_u8x16(v), hi = wasm_u16x8_extend_high_u8x16(v);
+  wasm_v128_store(dst, f32_step(wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(lo)), scale, norm, m, s));
+  wasm_v128_store(dst + 4, f32_step(wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(lo)), scale, norm, m, s));
+  wasm_v128_store(dst + 8, f32_step(wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(hi)), scale, norm, m, s));
+  wasm_v128_store(dst + 12, f32_step(wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(hi)), scale, norm, m, s));
+}
+
+static inline float f32_one(uint8_t v, int scale, int norm, float m, float s) {
+  float x = (float)v;
+  if (scale) x = x / 255.0f;
+  if (norm) x = (x - m) / s;
+  return x;
+}
+
+/**
+ * Interleaved uint8 HWC (n pixels, C channels) → float32, planar CHW (chw = 1) or interleaved HWC.
+ * Three-channel CHW (the common case) is de-interleaved 16 pixels at a time.
+ */
+void to_float(const uint8_t *src, int n, int C, int chw, int scale, int norm, const float *ms, float *dst) {
+  int q = 0;
+  if (chw && C == 3) {
+    const v128_t m0 = wasm_f32x4_splat(ms[0]), m1 = wasm_f32x4_splat(ms[1]), m2 = wasm_f32x4_splat(ms[2]);
+    const v128_t s0 = wasm_f32x4_splat(ms[3]), s1 = wasm_f32x4_splat(ms[4]), s2 = wasm_f32x4_splat(ms[5]);
+    float *d0 = dst, *d1 = dst + n, *d2 = dst + 2 * n;
+    for (; q + 16 <= n; q += 16) {
+      const uint8_t *p = src + q * 3;
+      const v128_t a = wasm_v128_load(p), b = wasm_v128_load(p + 16), c = wasm_v128_load(p + 32);
+      v128_t r = wasm_i8x16_shuffle(a, b, 0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0);
+      r = wasm_i8x16_shuffle(r, c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29);
+      v128_t g = wasm_i8x16_shuffle(a, b, 1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0);
+      g = wasm_i8x16_shuffle(g, c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30);
+      v128_t bl = wasm_i8x16_shuffle(a, b, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0);
+      bl = wasm_i8x16_shuffle(bl, c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31);
+      plane16(r, scale, norm, m0, s0, d0 + q);
+      plane16(g, scale, norm, m1, s1, d1 + q);
+      plane16(bl, scale, norm, m2, s2, d2 + q);
+    }
+  } else if (C == 1) {
+    const v128_t m = wasm_f32x4_splat(ms[0]), s = wasm_f32x4_splat(ms[1]);
+    for (; q + 16 <= n; q += 16) plane16(wasm_v128_load(src + q), scale, norm, m, s, dst + q);
+  }
+  // The rest (and other channel counts / layouts), one value at a time.
+  for (; q < n; q++) {
+    for (int c = 0; c < C; c++) {
+      const float v = f32_one(src[q * C + c], scale, norm, ms[c], ms[C + c]);
+      if (chw) dst[c * n + q] = v; else dst[q * C + c] = v;
     }
   }
 }
