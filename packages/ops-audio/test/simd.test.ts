@@ -146,6 +146,18 @@ test('clips longer than one chunk (2048 frames): every frame equals the same fra
   assert.ok(em <= 2e-3, `long mfcc err ${em}`);
 });
 
+test('large n_fft: chunks shrink to bound the output per chunk (n_fft 8192 → 511 frames per chunk) and match the JS path', () => {
+  const x = noise(16000, 9, 0.5);
+  const stft: StftOptions = { ...S512, nFft: 8192, winLength: 8192, hopLength: 16, center: true };
+  const js = dsp.spectrogram(x, 1, stft, 'js');
+  assert.equal(js.shape[2], 1001);
+  const e = frameRelErr(dsp.spectrogram(x, 1, stft, 'wasm'), js, framePeaks(js));
+  assert.ok(e <= 1e-5, `spectrogram err ${e}`);
+  const one = dsp.spectrogram(x.subarray(600 * 16 - 4096, 600 * 16 + 4096), 1, { ...stft, center: false }, 'wasm');
+  const all = dsp.spectrogram(x, 1, stft, 'wasm');
+  for (let f = 0; f < 4097; f += 97) assert.equal(all.data[f * 1001 + 600], one.data[f], `bin ${f} of frame 600 (second chunk)`);
+});
+
 test('stereo: each channel equals its mono computation; top_db is relative to the max over both channels', () => {
   const n = 16000;
   const x = tone(n, 16000, 440, 2);

@@ -6,7 +6,7 @@
 //
 // Memory: plans (permutation, window, twiddles, filterbank, DCT) live at the bottom of the
 // module's memory, cached by parameters; above them each call lays out one chunk of at most
-// CHUNK_FRAMES frames of padded signal and its output, so memory does not grow with the clip.
+// chunkFrames() frames of padded signal and its output, so memory does not grow with the clip.
 import { readFileSync } from 'node:fs';
 import { factorize } from './fft.ts';
 import { makeWindow } from './window.ts';
@@ -32,6 +32,13 @@ interface Kernel {
 }
 
 const CHUNK_FRAMES = 2048;
+/** Bounds of one chunk, in floats: its output (rows × frames) and its signal (~frames × hop). */
+const CHUNK_OUT_FLOATS = 1 << 21, CHUNK_SIG_FLOATS = 1 << 22;
+
+/** Frames per chunk: 2048, fewer for very large outputs per frame (big n_fft) or hops. */
+function chunkFrames(rows: number, hop: number): number {
+  return Math.max(1, Math.min(CHUNK_FRAMES, Math.floor(CHUNK_OUT_FLOATS / rows), Math.floor(CHUNK_SIG_FLOATS / hop)));
+}
 const MAX_PLANS = 32;
 // Word offsets of the C Plan struct.
 const P_H = 0, P_NSTAGES = 1, P_POWER = 2, P_NMELS = 3, P_PERM = 4, P_WIN = 5, P_SPLIT = 6, P_TWFULL = 7,
@@ -218,7 +225,7 @@ function padAt(x: Float32Array, j: number, mode: PadMode): number {
 }
 
 /**
- * Runs the kernel over the frames of one channel, CHUNK_FRAMES at a time: each chunk's padded
+ * Runs the kernel over the frames of one channel, chunkFrames() at a time: each chunk's padded
  * samples are copied into the module's memory, its [rows, b] output is computed there, then
  * `sink(outPtr, t0, b)` consumes it.
  */
@@ -227,7 +234,7 @@ function eachChunk(k: Kernel, plan: SpectralPlan, x: Float32Array, o: StftOption
   const { nFft, hopLength: hop, center, padMode } = o;
   const pad = center ? Math.floor(nFft / 2) : 0;
   const n = x.length;
-  const B = Math.min(T, CHUNK_FRAMES);
+  const B = Math.min(T, chunkFrames(plan.rows, hop));
   const sigLen = (B - 1) * hop + nFft;
   const sigPtr = heapTop;
   const outPtr = align(sigPtr + 4 * sigLen);
@@ -292,7 +299,7 @@ function spectralRun(x: Float32Array, channels: number, o: StftOptions, mel: Omi
       if (m > max) max = m;
     } else if (logEps !== null) k.log_eps(out, R * b, logEps);
   };
-  if (single && channels === 1 && T > 0 && T <= CHUNK_FRAMES) {
+  if (single && channels === 1 && T > 0 && T <= chunkFrames(R, o.hopLength)) {
     let data: Float32Array = new Float32Array(0);
     eachChunk(k, plan, x, o, T, (out, _t0, b) => {
       finishChunk(out, b);
@@ -371,7 +378,7 @@ export function simdMfcc(x: Float32Array, channels: number, o: StftOptions, mel:
   heapTop = planTop;
   const out = new Float32Array(channels * K * T);
   if (T === 0) return { data: out, shape: [channels, K, T] };
-  const B = Math.min(T, CHUNK_FRAMES);
+  const B = Math.min(T, chunkFrames(Math.max(M, K), 1));
   const inPtr = heapTop, outPtr = align(inPtr + 4 * M * B);
   reserve(k, outPtr + 4 * K * B);
   for (let c = 0; c < channels; c++) {
