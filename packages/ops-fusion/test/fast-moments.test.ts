@@ -54,6 +54,13 @@ test('law: the blocked float32 moments equal the per-value exact sums, wherever 
   }), { numRuns: 300 });
 });
 
+test('law: the wasm moments over several whole 4096-value blocks equal the per-value exact sums', () => {
+  fc.assert(fc.property(fc.array(f32, { minLength: 4097, maxLength: 9000 }), fc.nat(9000), (vals, cut) => {
+    const xs = Float32Array.from(vals);
+    assert.deepEqual(wasm(xs, [cut]), reference(xs));
+  }), { numRuns: 25 });
+});
+
 test('blocked moments: large blocks of one magnitude with a few tiny values (the grid path and the fallback)', () => {
   let s = 3;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
@@ -61,6 +68,10 @@ test('blocked moments: large blocks of one magnitude with a few tiny values (the
     const xs = Float32Array.from({ length: 5000 }, (_, i) => (i % 997 === 0 ? rnd() * 1e-12 : (rnd() - 0.3) * scale));
     assert.deepEqual(fast(xs, [1, 700, 4099]), reference(xs), `scale ${scale}`);
     assert.deepEqual(wasm(xs, [1, 700, 4099]), reference(xs), `wasm, scale ${scale}`);
+    // Whole 4096-value blocks of the wasm kernel, values spanning 2^±20 around the scale.
+    const ys = Float32Array.from({ length: 20_000 }, (_, i) => (i % 1009 === 0 ? NaN : (rnd() - 0.5) * scale * 2 ** Math.floor(rnd() * 40 - 20)));
+    assert.deepEqual(wasm(ys, [3, 9000]), reference(ys), `wasm, wide, scale ${scale}`);
+    assert.deepEqual(fast(ys, [3, 9000]), reference(ys), `js, wide, scale ${scale}`);
   }
 });
 

@@ -11,14 +11,15 @@ interface Exports {
   keep_interval_f32(x: number, n: number, lo: number, hi: number, keep: number): number;
 }
 
-const CHUNK = 65_536; // values per call; a multiple of the kernel's 512-value blocks
+const CHUNK = 65_536; // values per call; a multiple of the kernel's 4096-value blocks
+const BLOCK = 4096;
 const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('../wasm/moments.wasm', import.meta.url))), {}).exports as unknown as Exports;
 const base = ((ex.__heap_base.value as number) + 15) & ~15;
-const X = base, OUT = X + CHUNK * 4, SLOW = OUT + (CHUNK / 512) * 32, KEEP = SLOW + CHUNK * 4, END = KEEP + CHUNK;
+const X = base, OUT = X + CHUNK * 4, SLOW = OUT + (CHUNK / BLOCK) * 32, KEEP = SLOW + CHUNK * 4, END = KEEP + CHUNK;
 if (ex.memory.buffer.byteLength < END) ex.memory.grow(Math.ceil((END - ex.memory.buffer.byteLength) / 65_536));
 // The memory never grows after this: the views stay valid.
 const xv = new Float32Array(ex.memory.buffer, X, CHUNK);
-const outv = new Float64Array(ex.memory.buffer, OUT, (CHUNK / 512) * 4);
+const outv = new Float64Array(ex.memory.buffer, OUT, (CHUNK / BLOCK) * 4);
 const slowv = new Float32Array(ex.memory.buffer, SLOW, CHUNK);
 const keepv = new Uint8Array(ex.memory.buffer, KEEP, CHUNK);
 
@@ -29,7 +30,7 @@ export function addMomentsF32Wasm(xs: Float32Array, sum: ExactSum, sumSq: ExactS
     const n = Math.min(CHUNK, xs.length - a);
     xv.set(n === xs.length ? xs : xs.subarray(a, a + n));
     const ns = ex.moments_f32(X, n, OUT, SLOW);
-    const blocks = Math.ceil(n / 512);
+    const blocks = Math.ceil(n / BLOCK);
     for (let b = 0; b < blocks; b++) {
       const o = b * 4;
       const s = outv[o]!, h = outv[o + 1]!, l = outv[o + 2]!;

@@ -1,10 +1,14 @@
 // Kernels of the z-score filter over float32 values (WebAssembly SIMD). The JS reference and
 // the proof of exactness are in ../util/fast-moments.ts; tests compare both on the same data.
+// Here blocks hold 2^12 values and the grid admits |x| >= 2^(E-17) (the JS reference: 2^9 and
+// 2^(E-20)); exactness needs log2(block) + 17 <= 30 ... see below: with u = 2^(E-40),
+// |x| < 2^40 u, so |Σx| < 2^52 u; x² = h + l with h on U = 2^(2E-40): |Σh| < 2^(2E+12) <= 2^52 U,
+// and l a multiple of u² = 2^(2E-80) with |l| <= U/2: |Σl| <= 2^(2E-29) < 2^51 u².
 // Build: pnpm --filter @modaflow/ops-fusion build:wasm (clang-14, wasm-ld).
 #include <stdint.h>
 #include <wasm_simd128.h>
 
-#define BLOCK 512
+#define BLOCK 4096
 
 static double pow2(int e) { // 2^e for a normal double exponent
   union { uint64_t u; double d; } v;
@@ -46,9 +50,9 @@ int moments_f32(const float *x, int n, double *out, float *slow) {
       continue;
     }
     int E = exp_above(m);
-    double T = pow2(E - 20);
+    double T = pow2(E - 17);
     float T32 = T < 1.401298464324817e-45 ? 0.0f : (float)T; // a power of two: exact when ≥ 2^-149
-    double C = 1.5 * pow2(2 * E + 9);
+    double C = 1.5 * pow2(2 * E + 12); // 1.5 * 2^52 * U
     const v128_t Cv = wasm_f64x2_splat(C), Tv = wasm_f32x4_splat(T32), maxv = wasm_f32x4_splat(3.4028234663852886e38f);
     v128_t s0 = wasm_f64x2_splat(0), s1 = s0, h0 = s0, h1 = s0, l0 = s0, l1 = s0;
     int c = 0;
