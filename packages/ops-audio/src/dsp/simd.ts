@@ -199,7 +199,7 @@ function buildPlan(k: Kernel, o: StftOptions, mel: MelOptions | null): SpectralP
     words[P_MW] = putF32(k, sm.weights);
     rows = sm.nMels;
   }
-  words[P_WORK] = allocPlan(k, 16 * (3 * h + 1 + 2 * maxP));
+  words[P_WORK] = allocPlan(k, 16 * (5 * h + 1 + 2 * maxP));
   i32.set(words, hdr >> 2);
   return { ptr: hdr, bins: h + 1, rows };
 }

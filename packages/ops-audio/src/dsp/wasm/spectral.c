@@ -34,7 +34,7 @@ typedef struct {
   const int *mstart;  // nmels: first bin of each filter
   const int *mlen;    // nmels: number of bins of each filter
   const float *mw;    // the filters' weights, back to back
-  V *work;            // (3h + 1 + maxp) vectors
+  V *work;            // (5h + 1 + 2·maxp) vectors
   int sp[16];         // radix of stage s (stage 0 outermost)
   int sm[16];         // butterfly span m of stage s
   int sf[16];         // twiddle stride (generic radix)
@@ -104,20 +104,33 @@ static inline V frame4(const float *a, const float *b, const float *c, const flo
   return wasm_f32x4_make(a[j], b[j], c[j], d[j]);
 }
 
+// tb[j] = (f0[j], f1[j], f2[j], f3[j]) · win[j] for j < n: 4×4 transposes of contiguous loads,
+// cheaper than building each vector lane by lane in the FFT's gather order.
+static void transpose4(const float *f0, const float *f1, const float *f2, const float *f3, const float *win, int n, V *tb) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    V a = wasm_v128_load(f0 + j), b = wasm_v128_load(f1 + j), c = wasm_v128_load(f2 + j), d = wasm_v128_load(f3 + j);
+    V t0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+    V t2 = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+    tb[j] = MUL(wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5), LD(win + j));
+    tb[j + 1] = MUL(wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7), LD(win + j + 1));
+    tb[j + 2] = MUL(wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5), LD(win + j + 2));
+    tb[j + 3] = MUL(wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7), LD(win + j + 3));
+  }
+  for (; j < n; j++) tb[j] = MUL(frame4(f0, f1, f2, f3, j), LD(win + j));
+}
+
 // Spectrum of 4 frames (starting at f[0..3]) into spec[0..h] (h + 1 vectors).
-static void spectrum4(const Plan *P, const float *f0, const float *f1, const float *f2, const float *f3, V *re, V *im, V *spec, V *scr) {
+static void spectrum4(const Plan *P, const float *f0, const float *f1, const float *f2, const float *f3, V *re, V *im, V *spec, V *scr, V *tb) {
   const int h = P->h, ns = P->nstages;
   const int *perm = P->perm;
-  const float *win = P->win;
+  transpose4(f0, f1, f2, f3, P->win, 2 * h, tb);
   int last = ns - 1;
   if (ns > 0 && P->sp[last] == 4 && P->sm[last] == 1) {
-    // Gather, window and the innermost (twiddle-free) radix-4 butterflies in one pass.
+    // Gather and the innermost (twiddle-free) radix-4 butterflies in one pass.
     for (int i = 0; i < h; i += 4) {
-      int j0 = perm[i], j1 = perm[i + 1], j2 = perm[i + 2], j3 = perm[i + 3];
-      V ar = MUL(frame4(f0, f1, f2, f3, j0), LD(win + j0)), ai = MUL(frame4(f0, f1, f2, f3, j0 + 1), LD(win + j0 + 1));
-      V br = MUL(frame4(f0, f1, f2, f3, j1), LD(win + j1)), bi = MUL(frame4(f0, f1, f2, f3, j1 + 1), LD(win + j1 + 1));
-      V cr = MUL(frame4(f0, f1, f2, f3, j2), LD(win + j2)), ci = MUL(frame4(f0, f1, f2, f3, j2 + 1), LD(win + j2 + 1));
-      V dr = MUL(frame4(f0, f1, f2, f3, j3), LD(win + j3)), di = MUL(frame4(f0, f1, f2, f3, j3 + 1), LD(win + j3 + 1));
+      const V *a = tb + perm[i], *b = tb + perm[i + 1], *c = tb + perm[i + 2], *d = tb + perm[i + 3];
+      V ar = a[0], ai = a[1], br = b[0], bi = b[1], cr = c[0], ci = c[1], dr = d[0], di = d[1];
       V s5r = SUB(ar, cr), s5i = SUB(ai, ci), g0r = ADD(ar, cr), g0i = ADD(ai, ci);
       V s3r = ADD(br, dr), s3i = ADD(bi, di), s4r = SUB(br, dr), s4i = SUB(bi, di);
       re[i + 2] = SUB(g0r, s3r); im[i + 2] = SUB(g0i, s3i);
@@ -128,9 +141,9 @@ static void spectrum4(const Plan *P, const float *f0, const float *f1, const flo
     last--;
   } else {
     for (int i = 0; i < h; i++) {
-      int j = perm[i];
-      re[i] = MUL(frame4(f0, f1, f2, f3, j), LD(win + j));
-      im[i] = MUL(frame4(f0, f1, f2, f3, j + 1), LD(win + j + 1));
+      const V *a = tb + perm[i];
+      re[i] = a[0];
+      im[i] = a[1];
     }
   }
   for (int s = last; s >= 0; s--) {
@@ -176,7 +189,7 @@ static inline void store_lanes(float *p, V v, int lanes) {
 EXPORT("spectral_frames")
 void spectral_frames(const Plan *P, const float *sig, int nframes, int hop, float *out, int ostride) {
   const int h = P->h, M = P->nmels;
-  V *re = P->work, *im = re + h, *spec = im + h, *scr = spec + h + 1;
+  V *re = P->work, *im = re + h, *spec = im + h, *tb = spec + h + 1, *scr = tb + 2 * h;
   for (int t = 0; t < nframes; t += 4) {
     int lanes = nframes - t < 4 ? nframes - t : 4;
     int last = t + lanes - 1;
@@ -184,7 +197,7 @@ void spectral_frames(const Plan *P, const float *sig, int nframes, int hop, floa
     const float *f1 = sig + (t + 1 > last ? last : t + 1) * hop;
     const float *f2 = sig + (t + 2 > last ? last : t + 2) * hop;
     const float *f3 = sig + (t + 3 > last ? last : t + 3) * hop;
-    spectrum4(P, f0, f1, f2, f3, re, im, spec, scr);
+    spectrum4(P, f0, f1, f2, f3, re, im, spec, scr, tb);
     if (M == 0) {
       for (int k = 0; k <= h; k++) store_lanes(out + k * ostride + t, spec[k], lanes);
       continue;
