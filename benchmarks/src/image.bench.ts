@@ -3,7 +3,7 @@
 // (worker pool). Baselines, in the same process and with the same output (checked: max diff 0):
 //  - 'fast' plan vs a hand-written sharp loop (libvips resize + extract, then the normalize loop);
 //  - 'exact' plan (bit-identical to torchvision) vs a hand loop over the same kernels (sharp decode,
-//    ops-image's Pillow resampler on the crop window, a lookup-table normalize).
+//    ops-image's Pillow resampler on the crop window and its float conversion, both WASM SIMD).
 // Also decode-only throughput (sharp, both cores: the physical limit here) and, when
 // /usr/bin/python3 has torchvision, its DataLoader run interleaved with ours, round by round.
 // Every figure comes with wall time, CPU time of the whole process (all threads) and the load average.
@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { dt, fromRows } from '@modaflow/core';
 import { centerCrop, decodeImage, resize, toTensor } from '@modaflow/ops-image';
 import { resamplePil } from '../../packages/ops-image/src/util/resample.ts';
+import { pixelKernels } from '../../packages/ops-image/src/util/wasm.ts';
 import { summarize } from './harness.ts';
 import { imageCorpus } from './image-corpus.ts';
 
@@ -33,6 +34,8 @@ const pipeline = (shrink: 'exact' | 'fast') => fromRows(paths.map((path) => ({ p
   .map(toTensor({ column: 'image', shape: [3, 224, 224], mean: MEAN, std: STD }))
   .select('image');
 const modaflow = (shrink: 'exact' | 'fast') => () => pipeline(shrink).compute({ batchSize: 32, ...WORKERS });
+/** The same plan run inline (workers: 0): libvips still decodes on libuv's threads, the rest runs on this thread. */
+const modaflowInline = () => pipeline('exact').compute({ batchSize: 32, workers: 0 });
 
 /** torchvision's centre-crop offset: Python round((size - crop) / 2), halves to even. */
 const offset = (d: number): number => { const f = Math.floor(d / 2); return d % 2 === 0 ? d / 2 : f % 2 === 0 ? f : f + 1; };
@@ -65,11 +68,10 @@ async function sharpLoop(): Promise<Float32Array[]> {
   return out;
 }
 
-/** The same per-(channel, level) floats as torch: ToTensor then Normalize, float32 after each step. */
-const LUT = new Float32Array(3 * 256);
-for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) LUT[c * 256 + v] = Math.fround(Math.fround(v / 255) - Math.fround(MEAN[c]!)) / Math.fround(STD[c]!);
+const simd = pixelKernels()!;
+const MEAN32 = MEAN.map(Math.fround), STD32 = STD.map(Math.fround);
 
-/** Hand loop with the 'exact' plan's output: sharp decode, Pillow's resampler on the crop window, LUT normalize. */
+/** Hand loop with the 'exact' plan's output and kernels: sharp decode, Pillow's resampler on the crop window, float conversion. */
 async function exactLoop(): Promise<Float32Array[]> {
   const out: Float32Array[] = new Array(paths.length);
   await inFlight4(async (i) => {
@@ -78,7 +80,7 @@ async function exactLoop(): Promise<Float32Array[]> {
     const px = resamplePil({ data, width: info.width, height: info.height, channels: 3 }, w, h, 'bilinear', true, undefined,
       { left: offset(w - 224), top: offset(h - 224), width: 224, height: 224 }).data;
     const t = new Float32Array(3 * 224 * 224);
-    for (let c = 0; c < 3; c++) for (let p = 0, o = c * 224 * 224; p < 224 * 224; p++) t[o + p] = LUT[c * 256 + px[p * 3 + c]!]!;
+    simd.toFloat(px, 224 * 224, 3, true, true, MEAN32, STD32, t);
     out[i] = t;
   });
   return out;
@@ -111,7 +113,7 @@ async function measure(fn: () => Promise<unknown>): Promise<Run> {
 }
 
 const cases = {
-  fast: modaflow('fast'), sharpLoop, exact: modaflow('exact'), exactLoop, decodeOnly,
+  fast: modaflow('fast'), sharpLoop, exact: modaflow('exact'), exactLoop, exactInline: modaflowInline, decodeOnly,
 } as const;
 type Case = keyof typeof cases;
 
@@ -121,7 +123,7 @@ for (const f of Object.values(cases)) await f(); // warm-up (workers compile the
 const py = '/usr/bin/python3';
 const script = join(dirname(import.meta.dirname), 'python', 'image-torchvision.py');
 const withTorch = existsSync(py) && process.env.IMAGE_BENCH_TORCH !== '0';
-const runs: Record<Case, Run[]> = { fast: [], sharpLoop: [], exact: [], exactLoop: [], decodeOnly: [] };
+const runs: Record<Case, Run[]> = { fast: [], sharpLoop: [], exact: [], exactLoop: [], exactInline: [], decodeOnly: [] };
 const tv: { ips: number; cpuMsPerImage: number; load: number }[] = [];
 const loads: number[] = [];
 const order = Object.keys(cases) as Case[];
@@ -141,7 +143,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   const last = (c: Case) => runs[c].slice(-RUNS);
   const ips = (c: Case) => (N * 1000) / summarize(last(c).map((x) => x.wall)).median;
-  console.log(`round ${r + 1} (load ${loads[r]!.toFixed(1)}): img/s fast ${ips('fast').toFixed(0)}, sharp loop ${ips('sharpLoop').toFixed(0)}, exact ${ips('exact').toFixed(0)}, exact loop ${ips('exactLoop').toFixed(0)}, decode-only ${ips('decodeOnly').toFixed(0)}` +
+  console.log(`round ${r + 1} (load ${loads[r]!.toFixed(1)}): img/s fast ${ips('fast').toFixed(0)}, sharp loop ${ips('sharpLoop').toFixed(0)}, exact ${ips('exact').toFixed(0)}, exact loop ${ips('exactLoop').toFixed(0)}, exact inline ${ips('exactInline').toFixed(0)}, decode-only ${ips('decodeOnly').toFixed(0)}` +
     (tv[r] ? `; torchvision ${tv[r]!.ips.toFixed(0)} (load ${tv[r]!.load.toFixed(1)})` : ''));
 }
 
@@ -157,10 +159,10 @@ const summary = {
   imagesPerSec: Object.fromEntries(order.map((c) => [c, ipsOf(c)])),
   cpuMsPerImage: Object.fromEntries(order.map((c) => [c, cpuOf(c)])),
   minorFaultsPerRun: Object.fromEntries(order.map((c) => [c, med(runs[c].map((x) => x.faults))])),
-  ratioLoopOverPlan: { fast: paired('fast', 'sharpLoop'), exact: paired('exact', 'exactLoop'), exactVsSharpLoop: paired('exact', 'sharpLoop') },
-  cpuRatioLoopOverPlan: { fast: pairedCpu('fast', 'sharpLoop'), exact: pairedCpu('exact', 'exactLoop') },
-  fractionOfDecodeOnly: { fast: ipsOf('fast') / ipsOf('decodeOnly'), exact: ipsOf('exact') / ipsOf('decodeOnly') },
-  torchvision: tv, vsTorchvision: { fast: ipsOf('fast') / tvIps, exact: ipsOf('exact') / tvIps },
+  ratioLoopOverPlan: { fast: paired('fast', 'sharpLoop'), exact: paired('exact', 'exactLoop'), exactInline: paired('exactInline', 'exactLoop'), exactVsSharpLoop: paired('exact', 'sharpLoop') },
+  cpuRatioLoopOverPlan: { fast: pairedCpu('fast', 'sharpLoop'), exact: pairedCpu('exact', 'exactLoop'), exactInline: pairedCpu('exactInline', 'exactLoop') },
+  fractionOfDecodeOnly: { fast: ipsOf('fast') / ipsOf('decodeOnly'), exact: ipsOf('exact') / ipsOf('decodeOnly'), exactInline: ipsOf('exactInline') / ipsOf('decodeOnly') },
+  torchvision: tv, vsTorchvision: { fast: ipsOf('fast') / tvIps, exact: ipsOf('exact') / tvIps, exactInline: ipsOf('exactInline') / tvIps },
 };
 console.log(JSON.stringify(summary, null, 2));
 const { mkdirSync, writeFileSync } = await import('node:fs');
