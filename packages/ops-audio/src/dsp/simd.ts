@@ -42,7 +42,7 @@ function chunkFrames(rows: number, hop: number): number {
 const MAX_PLANS = 32;
 // Word offsets of the C Plan struct.
 const P_H = 0, P_NSTAGES = 1, P_POWER = 2, P_NMELS = 3, P_PERM = 4, P_WIN = 5, P_SPLIT = 6, P_TWFULL = 7,
-  P_MSTART = 8, P_MLEN = 9, P_MW = 10, P_WORK = 11, P_SP = 12, P_SM = 28, P_SF = 44, P_STW = 60, P_WORDS = 76;
+  P_MSTART = 8, P_MLEN = 9, P_MW = 10, P_WORK = 11, P_SP = 12, P_SM = 28, P_SF = 44, P_STW = 60, P_Y3I = 76, P_Y5 = 77, P_WORDS = 81;
 
 let kernel: Kernel | null | undefined;
 let loadError = '';
@@ -177,7 +177,7 @@ function buildPlan(k: Kernel, o: StftOptions, mel: MelOptions | null): SpectralP
     words[P_SP + s] = p;
     words[P_SM + s] = m;
     words[P_SF + s] = fstride;
-    if (p === 2 || p === 4) {
+    if (p <= 5) {
       const tw = new Float64Array(2 * (p - 1) * m);
       for (let kk = 0; kk < m; kk++) {
         for (let j = 1; j < p; j++) {
@@ -201,6 +201,8 @@ function buildPlan(k: Kernel, o: StftOptions, mel: MelOptions | null): SpectralP
   }
   words[P_WORK] = allocPlan(k, 16 * (5 * h + 1 + 2 * maxP));
   i32.set(words, hdr >> 2);
+  // The float fields of the header (radix-3 and radix-5 constants).
+  f32.set([Math.sin(-2 * Math.PI / 3), Math.cos(-2 * Math.PI / 5), Math.sin(-2 * Math.PI / 5), Math.cos(-4 * Math.PI / 5), Math.sin(-4 * Math.PI / 5)], (hdr >> 2) + P_Y3I);
   return { ptr: hdr, bins: h + 1, rows };
 }
 

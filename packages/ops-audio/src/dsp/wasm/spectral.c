@@ -38,7 +38,9 @@ typedef struct {
   int sp[16];         // radix of stage s (stage 0 outermost)
   int sm[16];         // butterfly span m of stage s
   int sf[16];         // twiddle stride (generic radix)
-  const float *stw[16]; // radix 4: (w1r, w1i, w2r, w2i, w3r, w3i) per k; radix 2: (wr, wi) per k
+  const float *stw[16]; // radix 2–5: (w1r, w1i, …, w(p-1)r, w(p-1)i) per k
+  float y3i;          // sin(-2π/3)
+  float y5[4];        // cos, sin of -2π/5 and -4π/5
 } Plan;
 
 static void bfly2(V *re, V *im, int m, const float *tw) {
@@ -77,6 +79,53 @@ static void bfly4(V *re, V *im, int m, const float *tw) {
     re[k] = ADD(f0r, s3r); im[k] = ADD(f0i, s3i);
     re[k + m] = ADD(s5r, s4i); im[k + m] = SUB(s5i, s4r);
     re[k + 3 * m] = SUB(s5r, s4i); im[k + 3 * m] = ADD(s5i, s4r);
+  }
+}
+
+// Radix 3 and 5 (kissfft's kf_bfly3 / kf_bfly5): n_fft 400 (torchaudio's and Whisper's default)
+// has h = 200 = 4·2·5·5. tw: (w1r, w1i, …, w(p-1)r, w(p-1)i) per k; y = e^(-2πi/p), e^(-4πi/p).
+static void bfly3(V *re, V *im, int m, const float *tw, float y1i) {
+  const V half = SPLAT(0.5f), ei = SPLAT(y1i);
+  for (int k = 0; k < m; k++) {
+    const float *w = tw + 4 * k;
+    V w1r = LD(w), w1i = LD(w + 1), w2r = LD(w + 2), w2i = LD(w + 3);
+    V x1r = re[k + m], x1i = im[k + m], x2r = re[k + 2 * m], x2i = im[k + 2 * m];
+    V s1r = SUB(MUL(x1r, w1r), MUL(x1i, w1i)), s1i = ADD(MUL(x1r, w1i), MUL(x1i, w1r));
+    V s2r = SUB(MUL(x2r, w2r), MUL(x2i, w2i)), s2i = ADD(MUL(x2r, w2i), MUL(x2i, w2r));
+    V s3r = ADD(s1r, s2r), s3i = ADD(s1i, s2i);
+    V s0r = MUL(SUB(s1r, s2r), ei), s0i = MUL(SUB(s1i, s2i), ei);
+    V ar = re[k], ai = im[k];
+    V f1r = SUB(ar, MUL(s3r, half)), f1i = SUB(ai, MUL(s3i, half));
+    re[k] = ADD(ar, s3r); im[k] = ADD(ai, s3i);
+    re[k + 2 * m] = ADD(f1r, s0i); im[k + 2 * m] = SUB(f1i, s0r);
+    re[k + m] = SUB(f1r, s0i); im[k + m] = ADD(f1i, s0r);
+  }
+}
+
+static void bfly5(V *re, V *im, int m, const float *tw, const float *y) {
+  const V yar = LD(y), yai = LD(y + 1), ybr = LD(y + 2), ybi = LD(y + 3);
+  for (int k = 0; k < m; k++) {
+    const float *w = tw + 8 * k;
+    V x1r = re[k + m], x1i = im[k + m], x2r = re[k + 2 * m], x2i = im[k + 2 * m];
+    V x3r = re[k + 3 * m], x3i = im[k + 3 * m], x4r = re[k + 4 * m], x4i = im[k + 4 * m];
+    V w1r = LD(w), w1i = LD(w + 1), w2r = LD(w + 2), w2i = LD(w + 3);
+    V w3r = LD(w + 4), w3i = LD(w + 5), w4r = LD(w + 6), w4i = LD(w + 7);
+    V s1r = SUB(MUL(x1r, w1r), MUL(x1i, w1i)), s1i = ADD(MUL(x1r, w1i), MUL(x1i, w1r));
+    V s2r = SUB(MUL(x2r, w2r), MUL(x2i, w2i)), s2i = ADD(MUL(x2r, w2i), MUL(x2i, w2r));
+    V s3r = SUB(MUL(x3r, w3r), MUL(x3i, w3i)), s3i = ADD(MUL(x3r, w3i), MUL(x3i, w3r));
+    V s4r = SUB(MUL(x4r, w4r), MUL(x4i, w4i)), s4i = ADD(MUL(x4r, w4i), MUL(x4i, w4r));
+    V s0r = re[k], s0i = im[k];
+    V s7r = ADD(s1r, s4r), s7i = ADD(s1i, s4i), s10r = SUB(s1r, s4r), s10i = SUB(s1i, s4i);
+    V s8r = ADD(s2r, s3r), s8i = ADD(s2i, s3i), s9r = SUB(s2r, s3r), s9i = SUB(s2i, s3i);
+    re[k] = ADD(s0r, ADD(s7r, s8r)); im[k] = ADD(s0i, ADD(s7i, s8i));
+    V s5r = ADD(s0r, ADD(MUL(s7r, yar), MUL(s8r, ybr))), s5i = ADD(s0i, ADD(MUL(s7i, yar), MUL(s8i, ybr)));
+    V s6r = ADD(MUL(s10i, yai), MUL(s9i, ybi)), s6i = wasm_f32x4_neg(ADD(MUL(s10r, yai), MUL(s9r, ybi)));
+    re[k + m] = SUB(s5r, s6r); im[k + m] = SUB(s5i, s6i);
+    re[k + 4 * m] = ADD(s5r, s6r); im[k + 4 * m] = ADD(s5i, s6i);
+    V s11r = ADD(s0r, ADD(MUL(s7r, ybr), MUL(s8r, yar))), s11i = ADD(s0i, ADD(MUL(s7i, ybr), MUL(s8i, yar)));
+    V s12r = SUB(MUL(s9i, yai), MUL(s10i, ybi)), s12i = SUB(MUL(s10r, ybi), MUL(s9r, yai));
+    re[k + 2 * m] = ADD(s11r, s12r); im[k + 2 * m] = ADD(s11i, s12i);
+    re[k + 3 * m] = SUB(s11r, s12r); im[k + 3 * m] = SUB(s11i, s12i);
   }
 }
 
@@ -152,6 +201,8 @@ static void spectrum4(const Plan *P, const float *f0, const float *f1, const flo
     if (p == 4) for (int off = 0; off < h; off += block) bfly4(re + off, im + off, m, tw);
     else if (p == 2 && m == 1) bfly2Leaf(re, im, h);
     else if (p == 2) for (int off = 0; off < h; off += block) bfly2(re + off, im + off, m, tw);
+    else if (p == 3) for (int off = 0; off < h; off += block) bfly3(re + off, im + off, m, tw, P->y3i);
+    else if (p == 5) for (int off = 0; off < h; off += block) bfly5(re + off, im + off, m, tw, P->y5);
     else for (int off = 0; off < h; off += block) bflyGeneric(re + off, im + off, m, p, P->sf[s], h, P->twfull, scr, scr + p);
   }
   // Real split: X[k] = (e - i·W^k·d)/2 with e = Z[k] + conj(Z[h-k]), d = Z[k] - conj(Z[h-k]);
