@@ -62,6 +62,10 @@ const pipeMfcc = ds.map(mfcc({ column: 'w', output: 'mf', nMfcc: 13, ...P }));
 
 const handLogMel = () => { for (const c of clips) dsp.melSpectrogram(c, 1, logMelOpts); };
 const handMfcc = () => { for (const c of clips) dsp.mfcc(c, 1, mfccOpts); };
+// n_fft 400 (torchaudio's default, Whisper's front end: 400 / 160 / 80 mels): radix 4·2·5·5.
+const logMel400 = { ...logMelOpts, stft: { ...stft, nFft: 400, winLength: 400 } };
+const wasm400 = () => { for (const c of clips) dsp.melSpectrogram(c, 1, logMel400); };
+const js400 = () => { for (const c of clips) dsp.melSpectrogram(c, 1, { ...logMel400, kernel: 'js' }); };
 const jsLogMel = () => { for (const c of clips) dsp.melSpectrogram(c, 1, { ...logMelOpts, kernel: 'js' }); };
 const jsMfcc = () => { for (const c of clips) dsp.mfcc(c, 1, { ...mfccOpts, kernel: 'js' }); };
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -119,6 +123,9 @@ results.push(await compare(`log-mel ${CLIPS}×10 s: WebAssembly SIMD kernel vs f
   handLogMel, jsLogMel, { runs: 5, extra: { jsXRealTimePerCore: rt(audioSeconds, cJsLogMel) } }));
 results.push(await compare(`MFCC-13 ${CLIPS}×10 s: WebAssembly SIMD kernel vs float64 JS path`,
   handMfcc, jsMfcc, { runs: 5, extra: { jsXRealTimePerCore: rt(audioSeconds, cJsMfcc) } }));
+const c400 = await cpuMs(wasm400, 3);
+results.push(await compare(`log-mel n_fft 400 ${CLIPS}×10 s: WebAssembly SIMD kernel vs float64 JS path`,
+  wasm400, js400, { runs: 3, extra: { xRealTimePerCore: rt(audioSeconds, c400) } }));
 results.push(await compare(`log-mel ${MEYDA_CLIPS}×10 s: own batched real FFT vs naive meyda per-frame loop`,
   () => { for (let i = 0; i < MEYDA_CLIPS; i++) dsp.melSpectrogram(clips[i]!, 1, logMelOpts); },
   () => { for (let i = 0; i < MEYDA_CLIPS; i++) meydaLogMel(clips[i]!); },
