@@ -211,9 +211,12 @@ function spectralPlan(k: Kernel, o: StftOptions, mel: Omit<MelOptions, 'nFreqs'>
   return cachedPlan(k, plans, key, () => buildPlan(k, o, mel ? { ...mel, nFreqs: (o.nFft >> 1) + 1 } : null));
 }
 
-/** Whether the kernel computes these STFT settings (the real FFT needs an even n_fft). */
+/**
+ * Whether the kernel computes these STFT settings: the real FFT needs an even n_fft, and the plan
+ * holds at most 16 stages (n_fft / 2 = 3^17 would be the first to need more).
+ */
 function supported(o: StftOptions): boolean {
-  return o.nFft % 2 === 0 && o.nFft >= 2;
+  return o.nFft % 2 === 0 && o.nFft >= 2 && (o.nFft === 2 || factorize(o.nFft / 2).length <= 16);
 }
 
 // ---- frames -------------------------------------------------------------------------------
