@@ -357,9 +357,12 @@ export function simdMfcc(x: Float32Array, channels: number, o: StftOptions, mel:
   if (!k || !supported(o) || !dbSupported(db)) return null;
   const K = nMfcc;
   const dctOf = (M: number) => cachedPlan(k, dcts, `${K}/${M}/${dctNorm}/${lifter}`, () => {
+    // Lifter folded in; zero rows up to a multiple of 6 (the kernel computes 6 coefficients at a time).
     const d = dctMatrix(K, M, dctNorm), l = lifterWeights(K, lifter);
     for (let i = 0; i < K; i++) for (let j = 0; j < M; j++) d[i * M + j]! *= l[i]!;
-    return putF32(k, d);
+    const padded = new Float64Array(Math.ceil(K / 6) * 6 * M);
+    padded.set(d);
+    return putF32(k, padded);
   });
   // Build (or find) both plans before the run: allocating one later would write over the chunk
   // above the plan area. (Building the DCT may reset a full cache; the run then rebuilds the

@@ -345,29 +345,35 @@ void log_eps(float *x, int n, float eps) {
 }
 
 // out[k·ostride + t] = Σ_m D[k·M + m] · max'(in[m·istride + t], floor) for t < T, k < K, where
-// max' keeps NaN (like `if (x < floor) x = floor`); floor = -Inf for none.
+// max' keeps NaN (like `if (x < floor) x = floor`); floor = -Inf for none. D holds ⌈K/6⌉·6 rows
+// (zero rows past K): 6 coefficients at a time share each floored input vector.
 EXPORT("dct")
 void dct(const float *in, int M, int T, int istride, float floor, const float *D, int K, float *out, int ostride) {
   const V vf = SPLAT(floor);
-  for (int t = 0; t < T; t += 8) {
-    int lanes = T - t;
-    for (int k = 0; k < K; k++) {
-      const float *d = D + k * M;
-      V a0 = wasm_f32x4_const_splat(0.0f), a1 = a0;
+  for (int t = 0; t < T; t += 4) {
+    const int lanes = T - t < 4 ? T - t : 4;
+    for (int k0 = 0; k0 < K; k0 += 6) {
+      const float *d = D + k0 * M;
+      V a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
       for (int m = 0; m < M; m++) {
         const float *row = in + m * istride + t;
-        V w = LD(d + m);
-        V x0 = lanes >= 4 ? wasm_v128_load(row) : load_tail(row, lanes);
-        x0 = wasm_v128_bitselect(vf, x0, wasm_f32x4_lt(x0, vf));
-        a0 = ADD(a0, MUL(w, x0));
-        if (lanes > 4) {
-          V x1 = lanes >= 8 ? wasm_v128_load(row + 4) : load_tail(row + 4, lanes - 4);
-          x1 = wasm_v128_bitselect(vf, x1, wasm_f32x4_lt(x1, vf));
-          a1 = ADD(a1, MUL(w, x1));
-        }
+        V x = lanes == 4 ? wasm_v128_load(row) : load_tail(row, lanes);
+        x = wasm_v128_bitselect(vf, x, wasm_f32x4_lt(x, vf));
+        a0 = ADD(a0, MUL(LD(d + m), x));
+        a1 = ADD(a1, MUL(LD(d + M + m), x));
+        a2 = ADD(a2, MUL(LD(d + 2 * M + m), x));
+        a3 = ADD(a3, MUL(LD(d + 3 * M + m), x));
+        a4 = ADD(a4, MUL(LD(d + 4 * M + m), x));
+        a5 = ADD(a5, MUL(LD(d + 5 * M + m), x));
       }
-      store_lanes(out + k * ostride + t, a0, lanes);
-      if (lanes > 4) store_lanes(out + k * ostride + t + 4, a1, lanes - 4);
+      float *o = out + k0 * ostride + t;
+      const int g = K - k0 < 6 ? K - k0 : 6;
+      store_lanes(o, a0, lanes);
+      if (g > 1) store_lanes(o + ostride, a1, lanes);
+      if (g > 2) store_lanes(o + 2 * ostride, a2, lanes);
+      if (g > 3) store_lanes(o + 3 * ostride, a3, lanes);
+      if (g > 4) store_lanes(o + 4 * ostride, a4, lanes);
+      if (g > 5) store_lanes(o + 5 * ostride, a5, lanes);
     }
   }
 }
