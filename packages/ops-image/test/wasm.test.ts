@@ -28,21 +28,24 @@ test('the WASM SIMD module loads (Node 20 has WebAssembly SIMD)', () => {
   assert.ok(wasmKernels(), 'src/wasm/pixels.wasm did not load');
 });
 
-test('WASM resampler = JS resampler, and a window = the crop of the full result (all kernels, 1/3/4 channels)', async () => {
+test('WASM resampler = JS resampler, and a window = the crop of the full result (all kernels, 1/3/4 channels, with and without a source box)', async () => {
   try {
     await fc.assert(fc.property(
       arbImage, fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 120 }),
       fc.constantFrom<Kernel>('bilinear', 'bicubic', 'lanczos3', 'box', 'nearest'), fc.boolean(),
       fc.record({ l: fc.double({ min: 0, max: 0.99, noNaN: true }), t: fc.double({ min: 0, max: 0.99, noNaN: true }), w: fc.double({ min: 0, max: 1, noNaN: true }), h: fc.double({ min: 0, max: 1, noNaN: true }) }),
-      (img, outW, outH, kernel, antialias, f) => {
+      fc.option(fc.record({ x0: fc.double({ min: 0, max: 0.5, noNaN: true }), y0: fc.double({ min: 0, max: 0.5, noNaN: true }), x1: fc.double({ min: 0.5, max: 1, noNaN: true }), y1: fc.double({ min: 0.5, max: 1, noNaN: true }) })),
+      (img, outW, outH, kernel, antialias, f, b) => {
         const left = Math.floor(f.l * outW), top = Math.floor(f.t * outH);
         const win = { left, top, width: Math.max(1, Math.floor(f.w * (outW - left))), height: Math.max(1, Math.floor(f.h * (outH - top))) };
+        // A source box (Pillow's resize(box=...), used by resized_crop), with fractional edges.
+        const box = b ? [b.x0 * img.width, b.y0 * img.height, b.x1 * img.width, b.y1 * img.height] as const : undefined;
         setResampleEngine('js');
-        const full = resamplePil(img, outW, outH, kernel, antialias);
-        const jsWin = resamplePil(img, outW, outH, kernel, antialias, undefined, win);
+        const full = resamplePil(img, outW, outH, kernel, antialias, box);
+        const jsWin = resamplePil(img, outW, outH, kernel, antialias, box, win);
         setResampleEngine('auto');
-        const wasmFull = resamplePil(img, outW, outH, kernel, antialias);
-        const wasmWin = resamplePil(img, outW, outH, kernel, antialias, undefined, win);
+        const wasmFull = resamplePil(img, outW, outH, kernel, antialias, box);
+        const wasmWin = resamplePil(img, outW, outH, kernel, antialias, box, win);
         assert.deepEqual(wasmFull.data, full.data);
         const want = crop(full, win.left, win.top, win.width, win.height);
         assert.deepEqual([wasmWin.width, wasmWin.height], [win.width, win.height]);
