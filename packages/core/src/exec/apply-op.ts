@@ -204,11 +204,15 @@ function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): Uint
   let mask: Uint8Array;
   if (!keep) mask = new Uint8Array(n).fill(1);
   else if (keep instanceof Uint32Array) { mask = new Uint8Array(n); for (const i of keep) mask[i] = 1; }
-  else if (keep.length === n) { mask = new Uint8Array(n); for (let i = 0; i < n; i++) mask[i] = keep[i] ? 1 : 0; }
-  else throw new OpError('MF_OP_OUTPUT', `kernel 'keep' has ${keep.length} entries for ${n} rows`, { fix: 'return a 0/1 mask with one entry per row, or a Uint32Array of row indices' });
+  else if (keep.length !== n) throw new OpError('MF_OP_OUTPUT', `kernel 'keep' has ${keep.length} entries for ${n} rows`, { fix: 'return a 0/1 mask with one entry per row, or a Uint32Array of row indices' });
+  // A 0/1 byte mask is read as it is (no copy) unless bad rows must be cleared in it.
+  else if (keep instanceof Uint8Array && bad.size === 0) mask = keep;
+  else { mask = new Uint8Array(n); for (let i = 0; i < n; i++) mask[i] = keep[i] ? 1 : 0; }
   for (const b of bad) mask[b] = 0;
   let m = 0;
-  for (let i = 0; i < n; i++) m += mask[i]!;
+  for (let i = 0; i < n; i++) m += mask[i]! ? 1 : 0;
+  // Every row kept: the batch passes as it is.
+  if (m === n) return null;
   const idx = new Uint32Array(m);
   for (let i = 0, j = 0; i < n; i++) if (mask[i]) idx[j++] = i;
   return idx;
