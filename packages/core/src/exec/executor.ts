@@ -18,6 +18,8 @@ import * as arrow from 'apache-arrow';
 
 export interface ExecOptions {
   readonly batchSize: number;
+  /** The batch size was not given: stages of costly ops may cut batches smaller (Stage.batchRows). */
+  readonly batchSizeAuto?: boolean;
   readonly onError: ErrorPolicy;
   readonly seed: number;
   readonly signal: AbortSignal;

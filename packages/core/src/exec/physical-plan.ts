@@ -21,6 +21,23 @@ export interface Stage {
   readonly globalHead: boolean;
   /** Stages with at least one op run on workers; expression-only stages run inline (a hop costs more than they do). */
   readonly onWorkers: boolean;
+  /**
+   * Rows per batch this stage's declared op costs ask for (about STAGE_BATCH_WORK_US of work per
+   * batch), when that is fewer than any batch size; used when the run's batchSize is not given.
+   */
+  readonly batchRows?: number;
+}
+
+/** Estimated work per batch (µs) that a stage of costly ops aims for when the batch size is not given. */
+export const STAGE_BATCH_WORK_US = 50_000;
+
+/** Rows per batch for ops that cost `costPerRow` µs in all: undefined when any batch size is fine. */
+function batchRowsFor(nodes: readonly PlanNode[]): number | undefined {
+  let cost = 0;
+  for (const n of nodes) if (n.kind === 'map') cost += getOp(n.call.op)?.properties(n.call.params).costPerRow ?? 0;
+  if (!(cost > 0)) return undefined;
+  const rows = Math.max(1, Math.floor(STAGE_BATCH_WORK_US / cost));
+  return rows < 1024 ? rows : undefined;
 }
 
 export interface PhysicalPlan {
@@ -86,6 +103,8 @@ export function planPhysical(root: PlanNode): PhysicalPlan {
       globalHead: isGlobal(chain[0]!),
       onWorkers: chain.some((x) => x.kind === 'map'),
     };
+    const rows = batchRowsFor(chain);
+    if (rows !== undefined) (stage as { batchRows?: number }).batchRows = rows;
     stages.push(stage);
     byTop.set(n, stage);
     for (const x of chain) byNode.set(x, stage);
@@ -140,7 +159,8 @@ export function displayPhysical(p: PhysicalPlan, stats?: ReadonlyMap<number, Sta
   for (const s of p.stages) {
     const where = s.onWorkers ? (workers === 0 ? 'in-process' : 'workers') : 'inline (expressions only)';
     const fused = s.nodes.length > 1 ? `, ${s.nodes.length} steps fused` : '';
-    lines.push(`Stage ${s.id} [${where}${fused}${s.globalHead ? ', after a statistics barrier' : ''}] ← ${nodeLabel(s.input)}${s.input.kind === 'source' ? '' : ` (#${s.input.id})`}`);
+    const rows = s.batchRows !== undefined ? `, ≤${s.batchRows} rows per batch by op cost` : '';
+    lines.push(`Stage ${s.id} [${where}${fused}${rows}${s.globalHead ? ', after a statistics barrier' : ''}] ← ${nodeLabel(s.input)}${s.input.kind === 'source' ? '' : ` (#${s.input.id})`}`);
     for (const n of s.nodes) lines.push(`  ${nodeLabel(n)}`);
     const st = stats?.get(s.id);
     if (st) {

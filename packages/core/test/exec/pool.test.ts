@@ -197,6 +197,32 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
   }
 });
 
+test('without a batchSize, a stage of costly ops cuts batches to ~50 ms of declared work and uses the pool; a given batchSize is kept', async () => {
+  // costPerRow 10 000 µs → 5 rows per batch.
+  const ds = fromRows(Array.from({ length: 40 }, (_, i) => ({ x: i })), XS).map(spin({ column: 'x', output: 'y', iters: 1, cost: 10_000 }));
+  const physical = planPhysical(ds.plan);
+  assert.equal(physical.stages[0]!.batchRows, 5);
+  assert.match(ds.explain(), /≤5 rows per batch by op cost/);
+  const batches = () => Number(/analyzed: (\d+) batches/.exec(ds.explain({ analyze: true }))![1]);
+  const want = rowsOf(await ds.compute({ workers: 0, batchSize: 1024 }));
+  assert.equal(batches(), 1);
+  assert.deepEqual(rowsOf(await ds.compute({ workers: 0 })), want);
+  assert.equal(batches(), 8);
+  assert.deepEqual(rowsOf(await ds.compute({ workers: 2 })), want);
+  assert.equal(batches(), 8);
+  const saved = process.env['MODAFLOW_WORKERS'];
+  delete process.env['MODAFLOW_WORKERS'];
+  try {
+    // 40 rows are one batch of the default size, but eight of this stage's: the pool can help.
+    assert.equal(chooseWorkers(ds.plan, physical, 1024, true), availableParallelism());
+    assert.equal(chooseWorkers(ds.plan, physical, 1024, false), 0);
+  } finally {
+    if (saved === undefined) delete process.env['MODAFLOW_WORKERS']; else process.env['MODAFLOW_WORKERS'] = saved;
+  }
+  // A cheap op keeps the default batches.
+  assert.equal(planPhysical(fromRows([{ x: 1 }], XS).map(spin({ column: 'x', output: 'y', iters: 1 })).plan).stages[0]!.batchRows, undefined);
+});
+
 /** A source that generates `batches` batches of `rows` float64 rows and records what it handed out. */
 class GenSource implements Source {
   readonly name = 'generated';

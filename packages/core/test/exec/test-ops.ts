@@ -122,9 +122,10 @@ const centerDef = defineOp<{ column: string; output: string }, undefined, { mean
 export const center = <C extends string, O extends string>(p: { column: C; output: O }) =>
   centerDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
-const spinDef = defineOp<{ column: string; output: string; iters: number }>({
+const spinDef = defineOp<{ column: string; output: string; iters: number; cost?: number }>({
   name: 'exectest.spin',
   module: import.meta.url,
+  properties: (p) => (p.cost !== undefined ? { costPerRow: p.cost } : {}),
   inputs: (p) => ({ [p.column]: dt.float64() }),
   outputs: (p) => ({ [p.output]: dt.float64() }),
   kernel(input, p) {
@@ -139,8 +140,8 @@ const spinDef = defineOp<{ column: string; output: string; iters: number }>({
     return { columns: { [p.output]: out } };
   },
 });
-/** CPU-bound: `iters` trigonometric steps per row (benchmarks, cancellation tests). */
-export const spin = <C extends string, O extends string>(p: { column: C; output: O; iters: number }) =>
+/** CPU-bound: `iters` trigonometric steps per row (benchmarks, cancellation tests); `cost` declares costPerRow (µs). */
+export const spin = <C extends string, O extends string>(p: { column: C; output: O; iters: number; cost?: number }) =>
   spinDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
 const dieDef = defineOp<{ column: string; marker?: string; code: number; at?: number }>({

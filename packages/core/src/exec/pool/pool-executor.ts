@@ -5,6 +5,7 @@
 import type { PlanNode, RowFailure } from '../../plan/logical-plan.ts';
 import { expandProject } from '../../plan/logical-plan.ts';
 import type { Chunk } from '../chunk.ts';
+import { sliceChunk } from '../chunk.ts';
 import { InProcessExecutor } from '../executor.ts';
 import type { ExecOptions } from '../executor.ts';
 import { resolveOp } from '../../ops/registry.ts';
@@ -155,8 +156,10 @@ export class StageExecutor extends InProcessExecutor {
       input = Array.isArray(r.input) ? drain(r.input) : (r.input as AsyncIterable<Chunk>);
     }
     const steps = this.steps(s, globalStats);
+    const rows = this.batchRows(s);
+    if (rows !== undefined) input = cutBatches(input, rows);
     if (!s.onWorkers || this.pool.workers === 0) yield* this.inline(s, steps, input);
-    else yield* this.pooled(s, steps, input);
+    else yield* this.pooled(s, steps, input, rows === undefined);
     this.emit({ type: 'stage-done', stage: s.id, batches: st.batches, rowsIn: st.rowsIn, rowsOut: st.rowsOut });
   }
 
@@ -214,12 +217,18 @@ export class StageExecutor extends InProcessExecutor {
     return Math.max(1, g);
   }
 
-  private async *pooled(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>): AsyncGenerator<Chunk> {
+  /** Rows per batch for a stage of costly ops when the run's batch size was not given. */
+  private batchRows(s: Stage): number | undefined {
+    return this.opts.batchSizeAuto && s.batchRows !== undefined && s.batchRows < this.opts.batchSize ? s.batchRows : undefined;
+  }
+
+  private async *pooled(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>, whole: boolean): AsyncGenerator<Chunk> {
     const st = this.stageStats.get(s.id)!;
     const pool = getPool(this.pool.workers);
     const workers = this.pool.workers;
-    // Giving buffers away is only possible when no retry needs them back.
-    const transfer = this.ownsInput(s) && this.pool.retries === 0;
+    // Giving buffers away is only possible when no retry needs them back, and never for pieces of
+    // a batch cut smaller (they share its buffers).
+    const transfer = whole && this.ownsInput(s) && this.pool.retries === 0;
     /** Dispatched batches not yet yielded, by sequence number. */
     const pending = new Map<number, { promise: Promise<Done>; bytes: number; rows: number }>();
     /** Batches read but not yet dispatched: the task being filled. */
@@ -348,6 +357,14 @@ export class StageExecutor extends InProcessExecutor {
   }
 }
 
+/** Batches cut to at most `rows` rows (zero-copy slices). */
+async function* cutBatches(input: AsyncIterable<Chunk>, rows: number): AsyncGenerator<Chunk> {
+  for await (const c of input) {
+    if (c.length <= rows) { yield c; continue; }
+    for (let s = 0; s < c.length; s += rows) yield sliceChunk(c, s, Math.min(c.length, s + rows));
+  }
+}
+
 async function* drain(chunks: Chunk[]): AsyncGenerator<Chunk> {
   // Release each batch as it is handed on, so memory falls as the stage proceeds.
   for (let i = 0; i < chunks.length; i++) {
@@ -416,13 +433,14 @@ const TEST_FILE = /\.test(-d)?\.[cm]?[jt]s$/;
  * batch, or an op lives in a module a worker must not import (a test file would run its tests
  * again in the worker; a non-file URL cannot be imported there). MODAFLOW_WORKERS overrides it.
  */
-export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize: number): number {
+export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize: number, batchSizeAuto = false): number {
   const env = process.env['MODAFLOW_WORKERS'];
   if (env !== undefined && env !== '' && Number.isInteger(Number(env)) && Number(env) >= 0) return Number(env);
   const worker = physical.stages.filter((s) => s.onWorkers);
   if (worker.length === 0) return 0;
   const rows = totalRows(root, 1);
-  if (rows !== null && rows <= batchSize) return 0;
+  // One batch in all (a hop only adds latency) — counting the smaller batches of costly stages.
+  if (rows !== null && worker.every((s) => rows <= (batchSizeAuto && s.batchRows !== undefined ? Math.min(s.batchRows, batchSize) : batchSize))) return 0;
   for (const s of worker) {
     for (const n of s.nodes) {
       if (n.kind !== 'map') continue;
@@ -435,7 +453,7 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
 /** The executor for a run: resolves defaults of the parallel options. */
 export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOptions = {}): StageExecutor {
   const physical = planPhysical(root);
-  const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize) : p.workers;
+  const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize, opts.batchSizeAuto === true) : p.workers;
   return new StageExecutor(root, opts, {
     workers,
     ordered: p.ordered ?? true,
