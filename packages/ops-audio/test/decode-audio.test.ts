@@ -1,9 +1,9 @@
 // audio.decode in a pipeline: good and bad files side by side; bad ones become per-row errors with
 // codes and the run goes on. Non-WAV input goes through ffmpeg when there is one; when there is
 // none (CI installs no ffmpeg) the error path is what is tested.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fromRows, dt } from '@modaflow/core';
@@ -11,6 +11,7 @@ import { decodeAudio, dsp } from '../src/index.ts';
 import { column, runOp, tempDir, tone, type T32 } from './helpers.ts';
 
 const dir = tempDir();
+after(() => rmSync(dir, { recursive: true, force: true }));
 const good = dsp.encodeWav(tone(1600, 16000, 440, 2), 2, 16000, 'pcm16');
 const files: Record<string, Uint8Array> = {
   'good.wav': good,
