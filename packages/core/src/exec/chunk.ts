@@ -301,6 +301,26 @@ export function chunkToRecordBatch(c: Chunk): arrow.RecordBatch {
   return new arrow.RecordBatch(schema, data);
 }
 
+/**
+ * A RecordBatch as zero-copy chunks of at most `batchSize` rows; row ids start at `firstRowId`.
+ * Row ids are made per chunk as it is handed out, not for the whole record batch up front: a
+ * 50M-row batch would otherwise write 400 MB of ids at once (fresh pages), while ids made per
+ * chunk are freed as the run proceeds and their memory is reused.
+ */
+export function* recordBatchChunks(b: arrow.RecordBatch, firstRowId: number, batchSize: number, schema: Schema = fromArrowSchema(b.schema)): Generator<Chunk> {
+  const cols: Record<string, arrow.Data> = {};
+  b.schema.fields.forEach((f, i) => { cols[f.name] = b.data.children[i]!; });
+  const n = b.numRows;
+  for (let s = 0; s < n; s += batchSize) {
+    const e = Math.min(n, s + batchSize);
+    const part: Record<string, arrow.Data> = {};
+    for (const k of Object.keys(cols)) part[k] = s === 0 && e === n ? cols[k]! : cols[k]!.slice(s, e - s);
+    const rowIds = new Float64Array(e - s);
+    for (let i = 0; i < rowIds.length; i++) rowIds[i] = firstRowId + s + i;
+    yield { schema, columns: part, length: e - s, rowIds };
+  }
+}
+
 /** A RecordBatch as a chunk; row ids start at `firstRowId`. */
 export function recordBatchToChunk(b: arrow.RecordBatch, firstRowId: number, schema: Schema = fromArrowSchema(b.schema)): Chunk {
   const cols: Record<string, arrow.Data> = {};

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { Schema } from '../types/schema.ts';
 import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
 import { fromArrowSchema } from '../types/arrow-types.ts';
-import { recordBatchToChunk, sliceChunk } from '../exec/chunk.ts';
+import { recordBatchChunks } from '../exec/chunk.ts';
 import { shardChunk } from './memory.ts';
 import { IoError } from '../errors.ts';
 
@@ -44,11 +44,8 @@ class IpcSource implements Source {
     let first = 0;
     try {
       for await (const b of r) {
-        const c = recordBatchToChunk(b, first, schema);
+        for (const c of recordBatchChunks(b, first, o.batchSize, schema)) yield { chunk: shardChunk(c, o.shard) };
         first += b.numRows;
-        for (let s = 0; s < c.length; s += o.batchSize) {
-          yield { chunk: shardChunk(sliceChunk(c, s, Math.min(c.length, s + o.batchSize)), o.shard) };
-        }
         if (o.limit !== undefined && first >= o.limit) break;
       }
     } finally {

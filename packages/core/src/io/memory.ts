@@ -6,7 +6,7 @@ import { dt } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
 import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
 import { buildData } from '../exec/column.ts';
-import { makeChunk, recordBatchToChunk, sliceChunk, takeChunk } from '../exec/chunk.ts';
+import { makeChunk, recordBatchChunks, takeChunk } from '../exec/chunk.ts';
 import type { Chunk } from '../exec/chunk.ts';
 import { fromArrowSchema } from '../types/arrow-types.ts';
 import { InvalidArgumentError, SchemaError } from '../errors.ts';
@@ -107,12 +107,11 @@ class ArrowTableSource implements Source {
   async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
     let first = 0;
     for (const b of this.table.batches) {
-      const c = recordBatchToChunk(b, first, this.knownSchema);
-      first += b.numRows;
-      for (let s = 0; s < c.length; s += o.batchSize) {
-        if (o.limit !== undefined && c.rowIds[s]! >= o.limit) return;
-        yield { chunk: shardChunk(sliceChunk(c, s, Math.min(c.length, s + o.batchSize)), o.shard) };
+      for (const c of recordBatchChunks(b, first, o.batchSize, this.knownSchema)) {
+        if (o.limit !== undefined && c.rowIds[0]! >= o.limit) return;
+        yield { chunk: shardChunk(c, o.shard) };
       }
+      first += b.numRows;
     }
   }
 }

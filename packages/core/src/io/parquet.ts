@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Schema } from '../types/schema.ts';
 import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
 import { fromArrowSchema } from '../types/arrow-types.ts';
-import { recordBatchToChunk, sliceChunk } from '../exec/chunk.ts';
+import { recordBatchChunks } from '../exec/chunk.ts';
 import { shardChunk } from './memory.ts';
 import { IoError } from '../errors.ts';
 
@@ -59,11 +59,8 @@ class ParquetSource implements Source {
     const t = await readParquetTable(this.path);
     let first = 0;
     for (const b of t.batches) {
-      const c = recordBatchToChunk(b, first, schema);
+      for (const c of recordBatchChunks(b, first, o.batchSize, schema)) yield { chunk: shardChunk(c, o.shard) };
       first += b.numRows;
-      for (let s = 0; s < c.length; s += o.batchSize) {
-        yield { chunk: shardChunk(sliceChunk(c, s, Math.min(c.length, s + o.batchSize)), o.shard) };
-      }
       if (o.limit !== undefined && first >= o.limit) break;
     }
   }
