@@ -47,11 +47,13 @@ function arraySource(cols: Record<string, Col>): Dataset<Schema> {
     name: 'arrays', knownSchema: schema, rowCount: n, describe: () => `${n} rows`,
     resolveSchema: async () => schema,
     async *read(opts): AsyncGenerator<SourceBatch> {
-      // Row ids made once per read and sliced per batch, as fromArrow does for a one-batch table.
-      const batch = opts.batchSize, all = iota(0, n);
+      // Row ids as fromArrow makes them: one array sliced per batch when the input is gathered
+      // downstream (opts.collected: a table op), else made per batch as it is handed out.
+      const batch = opts.batchSize;
+      const all = opts.collected ? iota(0, n) : null;
       for (let s = 0; s < n; s += batch) {
         const e = Math.min(n, s + batch);
-        const ids = all.subarray(s, e);
+        const ids = all ? all.subarray(s, e) : iota(s, e);
         const data = Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, buildData(c.t, c.v.subarray(s, e) as Float64Array)]));
         yield { chunk: makeChunk(schema, data, ids) as Chunk };
       }

@@ -307,18 +307,27 @@ export function chunkToRecordBatch(c: Chunk): arrow.RecordBatch {
  * 50M-row batch would otherwise write 400 MB of ids at once (fresh pages), while ids made per
  * chunk are freed as the run proceeds and their memory is reused.
  */
-export function* recordBatchChunks(b: arrow.RecordBatch, firstRowId: number, batchSize: number, schema: Schema = fromArrowSchema(b.schema)): Generator<Chunk> {
+export function* recordBatchChunks(b: arrow.RecordBatch, firstRowId: number, batchSize: number, schema: Schema = fromArrowSchema(b.schema), collected = false): Generator<Chunk> {
   const cols: Record<string, arrow.Data> = {};
   b.schema.fields.forEach((f, i) => { cols[f.name] = b.data.children[i]!; });
   const n = b.numRows;
+  // Gathered downstream (SourceReadOptions.collected): views of one array, which concatenate
+  // without a copy.
+  const all = collected ? rowIdRange(firstRowId, n) : null;
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const part: Record<string, arrow.Data> = {};
     for (const k of Object.keys(cols)) part[k] = s === 0 && e === n ? cols[k]! : cols[k]!.slice(s, e - s);
-    const rowIds = new Float64Array(e - s);
-    for (let i = 0; i < rowIds.length; i++) rowIds[i] = firstRowId + s + i;
+    const rowIds = all ? all.subarray(s, e) : rowIdRange(firstRowId + s, e - s);
     yield { schema, columns: part, length: e - s, rowIds };
   }
+}
+
+/** Row ids first, first + 1, …, first + n − 1. */
+export function rowIdRange(first: number, n: number): Float64Array {
+  const ids = new Float64Array(n);
+  for (let i = 0; i < n; i++) ids[i] = first + i;
+  return ids;
 }
 
 /** A RecordBatch as a chunk; row ids start at `firstRowId`. */

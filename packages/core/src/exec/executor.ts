@@ -152,7 +152,10 @@ export class InProcessExecutor {
 
   private async *source(n: Extract<PlanNode, { kind: 'source' }>): AsyncGenerator<Chunk> {
     const stats = this.report.node(n.id, n.source.name);
-    const readOpts = { batchSize: this.opts.batchSize, signal: this.opts.signal, ...(this.opts.shard ? { shard: this.opts.shard } : {}) };
+    const readOpts = {
+      batchSize: this.opts.batchSize, signal: this.opts.signal, ...(this.opts.shard ? { shard: this.opts.shard } : {}),
+      ...(this.collecting.has(n) ? { collected: true } : {}),
+    };
     for await (const b of n.source.read(readOpts)) {
       this.checkAbort();
       const errs = b.errors ?? [];
@@ -276,7 +279,11 @@ export class InProcessExecutor {
     }
   }
 
+  /** Nodes whose whole output is gathered into one chunk (sources read them contiguously). */
+  private readonly collecting = new Set<PlanNode>();
+
   private async collect(n: PlanNode): Promise<Chunk> {
+    this.collecting.add(n);
     const chunks: Chunk[] = [];
     for await (const c of this.node(n)) chunks.push(c);
     return chunks.length ? concatChunks(this.schemaOf(n), chunks) : emptyChunk(this.schemaOf(n));

@@ -107,7 +107,7 @@ class ArrowTableSource implements Source {
   async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
     let first = 0;
     for (const b of this.table.batches) {
-      for (const c of recordBatchChunks(b, first, o.batchSize, this.knownSchema)) {
+      for (const c of recordBatchChunks(b, first, o.batchSize, this.knownSchema, o.collected)) {
         if (o.limit !== undefined && c.rowIds[0]! >= o.limit) return;
         yield { chunk: shardChunk(c, o.shard) };
       }

@@ -38,6 +38,12 @@ export interface SourceReadOptions {
   /** Read only the rows of this shard (row id modulo count). */
   readonly shard?: { readonly index: number; readonly count: number };
   readonly signal: AbortSignal;
+  /**
+   * The whole input is gathered into one chunk downstream (a table op, a join's build side):
+   * batches whose row ids are views of one array concatenate without a copy. Otherwise batches
+   * stream, and row ids made per batch are freed (and their memory reused) as the run proceeds.
+   */
+  readonly collected?: boolean;
 }
 
 /** A data source. Sources run on the coordinating thread; they need not be serializable. */
