@@ -8,7 +8,7 @@ import type { Schema } from '../types/schema.ts';
 import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
 import { hashString, rowRng } from '../ops/random.ts';
 import type { Chunk } from './chunk.ts';
-import { compactData, takeChunk } from './chunk.ts';
+import { compactData, takeChunk, takeChunkMask } from './chunk.ts';
 import { buildData, columnValues, getValue } from './column.ts';
 import { toArrowType } from '../types/arrow-types.ts';
 import { ModaflowError, OpError } from '../errors.ts';
@@ -194,12 +194,13 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
     cols[k] = toData(t, c, k, def.name, chunk.length);
   }
   let out: Chunk = { schema, columns: cols, length: chunk.length, rowIds: chunk.rowIds };
-  const keepIdx = keptRows(result.keep, chunk.length, bad);
-  if (keepIdx) out = takeChunk(out, keepIdx);
+  const kept = keptRows(result.keep, chunk.length, bad);
+  if (kept) out = takeChunkMask(out, kept.mask, kept.kept);
   return { chunk: out, failures };
 }
 
-function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): Uint32Array | null {
+/** The kept rows as a 0/1 mask and their count, or null when every row is kept. */
+function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): { mask: Uint8Array; kept: number } | null {
   if (!keep && bad.size === 0) return null;
   let mask: Uint8Array;
   if (!keep) mask = new Uint8Array(n).fill(1);
@@ -210,10 +211,7 @@ function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): Uint
   else { mask = new Uint8Array(n); for (let i = 0; i < n; i++) mask[i] = keep[i] ? 1 : 0; }
   for (const b of bad) mask[b] = 0;
   let m = 0;
-  for (let i = 0; i < n; i++) m += mask[i]! ? 1 : 0;
+  for (let i = 0; i < n; i++) if (mask[i]) m++;
   // Every row kept: the batch passes as it is.
-  if (m === n) return null;
-  const idx = new Uint32Array(m);
-  for (let i = 0, j = 0; i < n; i++) if (mask[i]) idx[j++] = i;
-  return idx;
+  return m === n ? null : { mask, kept: m };
 }

@@ -40,6 +40,66 @@ export function takeChunk(c: Chunk, idx: ArrayLike<number>): Chunk {
 }
 
 /**
+ * The rows whose mask byte is non-zero (`kept` of them), in order. When the kept rows form long
+ * runs and every column is fixed-width without nulls — a filter keeping most of a numeric batch —
+ * the runs are found in one pass over the mask and copied run by run, with no index array;
+ * otherwise it is takeChunk over the kept indices.
+ */
+export function takeChunkMask(c: Chunk, mask: Uint8Array, kept: number): Chunk {
+  const runs = fixedWidthNoNulls(c) ? runsOfMask(mask, kept) : null;
+  if (!runs) {
+    const idx = new Uint32Array(kept);
+    for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) idx[j++] = i;
+    return takeChunk(c, idx);
+  }
+  const cols: Record<string, arrow.Data> = {};
+  for (const k of Object.keys(c.schema)) {
+    const t = c.schema[k]!, data = c.columns[k]!;
+    if (t.kind === 'tensor') {
+      const size = shapeSize(t.shape), child = data.children[0]!;
+      const ch = arrow.makeData({ type: child.type as arrow.Int32, length: kept * size, nullCount: 0, data: copyRuns(child.values as TypedArray, runs, kept, size) as unknown as Int32Array });
+      cols[k] = arrow.makeData({ type: data.type as arrow.FixedSizeList, length: kept, nullCount: 0, child: ch });
+    } else {
+      cols[k] = arrow.makeData({ type: data.type as arrow.Int32, length: kept, nullCount: 0, data: copyRuns(data.values as TypedArray, runs, kept, 1) as unknown as Int32Array });
+    }
+  }
+  return { schema: c.schema, columns: cols, length: kept, rowIds: copyRuns(c.rowIds, runs, kept, 1) as Float64Array };
+}
+
+function fixedWidthNoNulls(c: Chunk): boolean {
+  for (const k of Object.keys(c.schema)) {
+    const t = c.schema[k]!, d = c.columns[k]!;
+    if (d.nullCount !== 0) return false;
+    switch (t.kind) {
+      case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
+      case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': continue;
+      case 'tensor': if (d.children[0]!.nullCount === 0) continue; return false;
+      default: return false;
+    }
+  }
+  return true;
+}
+
+/** Runs of non-zero mask bytes as [dst, src, length] triples, or null when they average under 16 rows. */
+function runsOfMask(mask: Uint8Array, kept: number): Int32Array | null {
+  const n = mask.length, limit = kept >> 4;
+  if (kept < 64) return null;
+  let runs = 0;
+  for (let i = 0; i < n; i++) if (mask[i] && (i === 0 || !mask[i - 1]) && ++runs > limit) return null;
+  const out = new Int32Array(runs * 3);
+  let r = 0, dst = 0;
+  for (let i = 0; i < n;) {
+    if (!mask[i]) { i++; continue; }
+    const start = i;
+    while (i < n && mask[i]) i++;
+    out[r] = dst; out[r + 1] = start; out[r + 2] = i - start;
+    dst += i - start;
+    r += 3;
+  }
+  return out;
+}
+
+/**
  * Runs of consecutive indices as [dst, src, length] triples, or null when they are short (fewer
  * than 16 rows per run on average: a plain gather is as fast then).
  */

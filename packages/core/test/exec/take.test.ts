@@ -1,0 +1,47 @@
+// takeChunkMask (a filter's kept rows from its 0/1 mask; run-by-run copies for fixed-width
+// columns without nulls) gives exactly what takeChunk over the kept indices gives.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildData, columnValues, dt, makeChunk, sliceChunk, takeChunk } from '../../src/index.ts';
+import type { DType, Schema } from '../../src/index.ts';
+import { takeChunkMask } from '../../src/exec/chunk.ts';
+
+const kinds: Record<string, DType> = {
+  f32: dt.float32(), f64: dt.float64(), i64: dt.int64(), ts: dt.timestamp('ms'), u8: dt.uint8(),
+  tensor: dt.tensor(dt.float32(), [2]), s: dt.utf8(),
+};
+
+function value(t: DType, i: number): unknown {
+  switch (t.kind) {
+    case 'int64': case 'timestamp': return BigInt(i * 3 - 7);
+    case 'uint8': return i % 251;
+    case 'tensor': return { data: Float32Array.of(i, -i / 2), shape: [2] };
+    case 'utf8': return `r${i}`;
+    default: return i * 0.25 - 3;
+  }
+}
+
+// A mask made of runs: long kept runs with short gaps (a filter keeping most rows) or alternation.
+const maskArb = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 90 })), { minLength: 1, maxLength: 30 })
+  .map((runs) => Uint8Array.from(runs.flatMap(([keep, len]) => Array<number>(len).fill(keep ? 1 : 0))));
+
+test('law: takeChunkMask ≡ takeChunk over the kept indices (fixed-width, tensors, strings, nulls, sliced inputs)', () => {
+  fc.assert(fc.property(
+    fc.subarray(Object.keys(kinds), { minLength: 1 }), maskArb, fc.boolean(), fc.integer({ min: 0, max: 40 }),
+    (cols, mask, withNulls, offset) => {
+      const n = mask.length + offset;
+      const schema: Schema = Object.fromEntries(cols.map((k) => [k, kinds[k]!]));
+      const data = Object.fromEntries(cols.map((k, c) => [k, buildData(kinds[k]!, Array.from({ length: n }, (_, i) => (withNulls && c === 0 && i % 7 === 3 ? null : value(kinds[k]!, i))), k)]));
+      const whole = makeChunk(schema, data, Float64Array.from({ length: n }, (_, i) => 1000 + i));
+      const c = offset ? sliceChunk(whole, offset, n) : whole;
+      let kept = 0;
+      for (const m of mask) kept += m;
+      const idx = Uint32Array.from([...mask.keys()].filter((i) => mask[i]));
+      const got = takeChunkMask(c, mask, kept), want = takeChunk(c, idx);
+      assert.equal(got.length, kept);
+      assert.deepEqual(Array.from(got.rowIds), Array.from(want.rowIds));
+      for (const k of cols) assert.deepEqual(columnValues(kinds[k]!, got.columns[k]!), columnValues(kinds[k]!, want.columns[k]!), k);
+    },
+  ), { numRuns: 300 });
+});
