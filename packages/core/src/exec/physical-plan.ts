@@ -26,15 +26,22 @@ export interface Stage {
    * batch), when that is fewer than any batch size; used when the run's batchSize is not given.
    */
   readonly batchRows?: number;
+  /** Declared cost of the stage's ops per row (µs, the sum of their costPerRow). */
+  readonly costPerRow: number;
 }
 
 /** Estimated work per batch (µs) that a stage of costly ops aims for when the batch size is not given. */
 export const STAGE_BATCH_WORK_US = 50_000;
 
-/** Rows per batch for ops that cost `costPerRow` µs in all: undefined when any batch size is fine. */
-function batchRowsFor(nodes: readonly PlanNode[]): number | undefined {
+/** The declared cost per row of a chain's ops (µs). */
+function costOf(nodes: readonly PlanNode[]): number {
   let cost = 0;
   for (const n of nodes) if (n.kind === 'map') cost += getOp(n.call.op)?.properties(n.call.params).costPerRow ?? 0;
+  return cost;
+}
+
+/** Rows per batch for ops that cost `cost` µs per row in all: undefined when any batch size is fine. */
+function batchRowsFor(cost: number): number | undefined {
   if (!(cost > 0)) return undefined;
   const rows = Math.max(1, Math.floor(STAGE_BATCH_WORK_US / cost));
   return rows < 1024 ? rows : undefined;
@@ -102,8 +109,9 @@ export function planPhysical(root: PlanNode): PhysicalPlan {
       input: nodeInputs(chain[0]!)[0]!,
       globalHead: isGlobal(chain[0]!),
       onWorkers: chain.some((x) => x.kind === 'map'),
+      costPerRow: costOf(chain),
     };
-    const rows = batchRowsFor(chain);
+    const rows = batchRowsFor(stage.costPerRow);
     if (rows !== undefined) (stage as { batchRows?: number }).batchRows = rows;
     stages.push(stage);
     byTop.set(n, stage);

@@ -182,10 +182,14 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
   const saved = process.env['MODAFLOW_WORKERS'];
   delete process.env['MODAFLOW_WORKERS']; // the test runner sets it to 0 for everyone else's tests
   try {
-    const many = fromRows(Array.from({ length: 64 }, (_, i) => ({ x: i })), XS).map(where({ output: 'w' }));
+    // spin declared at 200 µs per row: 8-row batches are 1.6 ms of work each, worth a hop.
+    const many = fromRows(Array.from({ length: 64 }, (_, i) => ({ x: i })), XS).map(where({ output: 'w' })).map(spin({ column: 'x', output: 's', iters: 1, cost: 200 }));
     const p = planPhysical(many.plan);
     assert.equal(chooseWorkers(many.plan, p, 8), availableParallelism());
     assert.equal(chooseWorkers(many.plan, p, 64), 0, 'one batch');
+    const cheap = fromRows(Array.from({ length: 5000 }, (_, i) => ({ x: i })), XS).map(where({ output: 'w' }));
+    assert.equal(chooseWorkers(cheap.plan, planPhysical(cheap.plan), 1024), availableParallelism(), 'default cost (1 µs per row) × 1024 rows is worth a hop');
+    assert.equal(chooseWorkers(cheap.plan, planPhysical(cheap.plan), 256), 0, '256 µs of declared work per batch is less than a hop costs');
     const one = fromRows([{ x: 1 }, { x: 2 }], XS).map(where({ output: 'w' }));
     assert.deepEqual(rowsOf(await one.compute()).map((r) => r['w']), ['main', 'main']);
     const exprOnly = fromRows(Array.from({ length: 50 }, (_, i) => ({ x: i })), XS).filter(col('x').gt(3));

@@ -427,6 +427,9 @@ export interface ParallelOptions {
 
 const TEST_FILE = /\.test(-d)?\.[cm]?[jt]s$/;
 
+/** Declared work per batch (µs) below which 'auto' keeps a stage in-process: less than a hop costs. */
+const HOP_WORTH_US = 1000;
+
 /**
  * The worker count for `workers: 'auto'`: the machine's cores, except when a pool cannot help —
  * no stage runs ops (expressions are cheaper than a hop), the whole input is known to fit in one
@@ -439,8 +442,12 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
   const worker = physical.stages.filter((s) => s.onWorkers);
   if (worker.length === 0) return 0;
   const rows = totalRows(root, 1);
+  const batchRows = (s: Stage) => (batchSizeAuto && s.batchRows !== undefined ? Math.min(s.batchRows, batchSize) : batchSize);
   // One batch in all (a hop only adds latency) — counting the smaller batches of costly stages.
-  if (rows !== null && worker.every((s) => rows <= (batchSizeAuto && s.batchRows !== undefined ? Math.min(s.batchRows, batchSize) : batchSize))) return 0;
+  if (rows !== null && worker.every((s) => rows <= batchRows(s))) return 0;
+  // Ops declared so cheap that a batch is less work than its hop (copying it out and back, waking
+  // a thread): in-process is faster.
+  if (worker.every((s) => s.costPerRow * Math.min(batchRows(s), rows ?? Infinity) < HOP_WORTH_US)) return 0;
   for (const s of worker) {
     for (const n of s.nodes) {
       if (n.kind !== 'map') continue;
