@@ -52,19 +52,13 @@ export function takeChunkMask(c: Chunk, mask: Uint8Array, kept: number): Chunk {
     for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) idx[j++] = i;
     return takeChunk(c, idx);
   }
+  // Fixed-width columns without nulls read only the runs (never an index).
   const cols: Record<string, arrow.Data> = {};
-  for (const k of Object.keys(c.schema)) {
-    const t = c.schema[k]!, data = c.columns[k]!;
-    if (t.kind === 'tensor') {
-      const size = shapeSize(t.shape), child = data.children[0]!;
-      const ch = arrow.makeData({ type: child.type as arrow.Int32, length: kept * size, nullCount: 0, data: copyRuns(child.values as TypedArray, runs, kept, size) as unknown as Int32Array });
-      cols[k] = arrow.makeData({ type: data.type as arrow.FixedSizeList, length: kept, nullCount: 0, child: ch });
-    } else {
-      cols[k] = arrow.makeData({ type: data.type as arrow.Int32, length: kept, nullCount: 0, data: copyRuns(data.values as TypedArray, runs, kept, 1) as unknown as Int32Array });
-    }
-  }
+  for (const k of Object.keys(c.schema)) cols[k] = takeDataWith(c.schema[k]!, c.columns[k]!, NO_INDEX, runs, kept);
   return { schema: c.schema, columns: cols, length: kept, rowIds: copyRuns(c.rowIds, runs, kept, 1) as Float64Array };
 }
+
+const NO_INDEX = new Uint32Array(0);
 
 function fixedWidthNoNulls(c: Chunk): boolean {
   for (const k of Object.keys(c.schema)) {
@@ -104,20 +98,8 @@ function runsOfMask(mask: Uint8Array, kept: number): Int32Array | null {
  * than 16 rows per run on average: a plain gather is as fast then).
  */
 function runsOf(idx: ArrayLike<number>): Int32Array | null {
-  const n = idx.length;
+  const n = idx.length, limit = n >> 4;
   if (n < 64) return null;
-  return idx instanceof Uint32Array ? runsOfU32(idx) : runsOfAny(idx);
-}
-
-function runsOfU32(idx: Uint32Array): Int32Array | null {
-  const n = idx.length, limit = n >> 4;
-  let runs = 1;
-  for (let i = 1; i < n; i++) if (idx[i] !== idx[i - 1]! + 1 && ++runs > limit) return null;
-  return fillRuns(idx, n, runs);
-}
-
-function runsOfAny(idx: ArrayLike<number>): Int32Array | null {
-  const n = idx.length, limit = n >> 4;
   let runs = 1;
   for (let i = 1; i < n; i++) if (idx[i] !== idx[i - 1]! + 1 && ++runs > limit) return null;
   return fillRuns(idx, n, runs);
@@ -196,8 +178,8 @@ export function takeData(t: DType, data: arrow.Data, idx: ArrayLike<number>): ar
   return takeDataWith(t, data, idx, runsOf(idx));
 }
 
-function takeDataWith(t: DType, data: arrow.Data, idx: ArrayLike<number>, runs: Int32Array | null): arrow.Data {
-  const n = idx.length;
+/** With `runs`, fixed-width values are copied run by run; `idx` is read for everything else (validity, other types). */
+function takeDataWith(t: DType, data: arrow.Data, idx: ArrayLike<number>, runs: Int32Array | null, n = idx.length): arrow.Data {
   switch (t.kind) {
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
     case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': {
@@ -394,9 +376,7 @@ export function rowIdRange(first: number, n: number): Float64Array {
 export function recordBatchToChunk(b: arrow.RecordBatch, firstRowId: number, schema: Schema = fromArrowSchema(b.schema)): Chunk {
   const cols: Record<string, arrow.Data> = {};
   b.schema.fields.forEach((f, i) => { cols[f.name] = b.data.children[i]!; });
-  const rowIds = new Float64Array(b.numRows);
-  for (let i = 0; i < b.numRows; i++) rowIds[i] = firstRowId + i;
-  return { schema, columns: cols, length: b.numRows, rowIds };
+  return { schema, columns: cols, length: b.numRows, rowIds: rowIdRange(firstRowId, b.numRows) };
 }
 
 export function arrowSchemaOf(s: Schema): arrow.Schema {

@@ -102,6 +102,8 @@ export function planPhysical(root: PlanNode): PhysicalPlan {
       cur = next;
     }
     chain.reverse();
+    const cost = costOf(chain);
+    const rows = batchRowsFor(cost);
     const stage: Stage = {
       id: stages.length + 1,
       top: n,
@@ -109,10 +111,9 @@ export function planPhysical(root: PlanNode): PhysicalPlan {
       input: nodeInputs(chain[0]!)[0]!,
       globalHead: isGlobal(chain[0]!),
       onWorkers: chain.some((x) => x.kind === 'map'),
-      costPerRow: costOf(chain),
+      costPerRow: cost,
+      ...(rows !== undefined ? { batchRows: rows } : {}),
     };
-    const rows = batchRowsFor(stage.costPerRow);
-    if (rows !== undefined) (stage as { batchRows?: number }).batchRows = rows;
     stages.push(stage);
     byTop.set(n, stage);
     for (const x of chain) byNode.set(x, stage);

@@ -409,8 +409,12 @@ test('quick batches travel several to a task; results equal in-process; batchesP
 
 test('a batch that kills its worker inside a task of several batches fails alone; the task\'s other batches are retried and kept', async () => {
   const ds = fromRows(Array.from({ length: 400 }, (_, i) => ({ x: i })), XS).map(die({ column: 'x', code: 9, at: 201 }));
-  const q = await ds.compute({ workers: 1, batchSize: 4, retries: 1, batchesPerTask: 8, onError: 'quarantine' });
+  const retried: number[] = [];
+  const q = await ds.compute({ workers: 1, batchSize: 4, retries: 1, batchesPerTask: 8, onError: 'quarantine', progress: { next: (e) => { if (e.type === 'batch-retry') retried.push(e.seq); } } });
   assert.equal(q.numRows, 396);
+  // Batch 50 (rows 200–203) travels in the task of batches 48–55: all eight are reported as retried
+  // one by one, then batch 50 alone once more (retries: 1) before it is given up.
+  assert.deepEqual(retried, [48, 49, 50, 51, 52, 53, 54, 55, 50]);
   assert.deepEqual(rowsOf(q.report.quarantine!).map((r) => r['source_row']), [200n, 201n, 202n, 203n]);
   assert.deepEqual(q.report.errorsByCode, { MF_WORKER: 4 });
 });

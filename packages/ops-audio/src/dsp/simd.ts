@@ -12,7 +12,7 @@ import { factorize } from './fft.ts';
 import { makeWindow } from './window.ts';
 import { sparseMel, type MelOptions } from './mel.ts';
 import { dctMatrix, lifterWeights } from './db.ts';
-import { frameCount, type PadMode, type StftOptions } from './stft.ts';
+import { frameCount, padAt, type StftOptions } from './stft.ts';
 
 // The package's lib (ES2023, no DOM) has no WebAssembly types: the little used here.
 interface WasmApi {
@@ -220,14 +220,6 @@ function supported(o: StftOptions): boolean {
 }
 
 // ---- frames -------------------------------------------------------------------------------
-
-function padAt(x: Float32Array, j: number, mode: PadMode): number {
-  const n = x.length;
-  if (j >= 0 && j < n) return x[j]!;
-  if (mode === 'constant') return 0;
-  if (mode === 'replicate') return j < 0 ? x[0]! : x[n - 1]!;
-  return j < 0 ? x[-j]! : x[2 * (n - 1) - j]!;
-}
 
 /**
  * Runs the kernel over the frames of one channel, chunkFrames() at a time: each chunk's padded

@@ -117,7 +117,7 @@ export class Stft {
 }
 
 /** Sample j of the clip extended by the pad mode (j may be out of range). */
-function padAt(x: Float32Array, j: number, mode: PadMode): number {
+export function padAt(x: Float32Array, j: number, mode: PadMode): number {
   const n = x.length;
   if (j >= 0 && j < n) return x[j]!;
   if (mode === 'constant') return 0;

@@ -272,10 +272,7 @@ export class StageExecutor extends InProcessExecutor {
         // Dispatch a partial task unless the one being waited for is already out and the workers
         // are busy (then the task fills up while they work).
         if (group.length > 0 && (inputDone || group.length >= size || (eager && tasksInFlight < workers) || pending.size === 0 || (this.pool.ordered && !pending.has(nextOut)) || inFlightBytes >= this.pool.maxInFlightBytes)) flush();
-        if (pending.size === 0) {
-          if (group.length > 0) { flush(); continue; }
-          break;
-        }
+        if (pending.size === 0) break; // (a partial task was flushed above)
         const tb = performance.now();
         const d = this.pool.ordered
           ? await pending.get(nextOut)!.promise
@@ -330,6 +327,8 @@ export class StageExecutor extends InProcessExecutor {
         // A task of several batches whose worker died: retry them one by one, so that one batch
         // that kills its worker does not take the others down with it.
         if (chunks.length > 1 && !transfer) {
+          st.retries += chunks.length;
+          for (let i = 0; i < chunks.length; i++) this.emit({ type: 'batch-retry', stage: s.id, seq: seq0 + i, attempt: attempt + 1, reason });
           const alone = await Promise.all(chunks.map((c, i) => this.dispatch(pool, s, steps, [c], false, seq0 + i)));
           return alone.flat();
         }
