@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { buildData, dt, fromSource, makeChunk, readCsv, columnValues, fromArrowSchema, shutdownPools } from '@modaflow/core';
+import { buildData, dt, fromSource, makeChunk, rowIdRange, readCsv, columnValues, fromArrowSchema, shutdownPools } from '@modaflow/core';
 import type { Chunk, Dataset, Schema, Source, SourceBatch } from '@modaflow/core';
 
 type Table = Awaited<ReturnType<Dataset<Schema>['compute']>>;
@@ -32,13 +32,6 @@ const PEER = new URL('../../packages/ops-fusion/scripts/bench-pandas.py', import
 
 type Col = { t: Schema[string]; v: BigInt64Array | Float64Array | Float32Array };
 
-/** Row ids s..e-1 (a plain function: loops inside async generators are not optimized by V8). */
-function iota(s: number, e: number): Float64Array {
-  const ids = new Float64Array(e - s);
-  for (let i = 0; i < ids.length; i++) ids[i] = s + i;
-  return ids;
-}
-
 /** An in-memory source over typed-array columns, cut into batches of the run's batchSize (zero-copy views). */
 function arraySource(cols: Record<string, Col>): Dataset<Schema> {
   const schema: Record<string, Schema[string]> = Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, c.t]));
@@ -47,13 +40,11 @@ function arraySource(cols: Record<string, Col>): Dataset<Schema> {
     name: 'arrays', knownSchema: schema, rowCount: n, describe: () => `${n} rows`,
     resolveSchema: async () => schema,
     async *read(opts): AsyncGenerator<SourceBatch> {
-      // Row ids as fromArrow makes them: one array sliced per batch when the input is gathered
-      // downstream (opts.collected: a table op), else made per batch as it is handed out.
+      // Row ids as fromArrow makes them: a described range per batch (written out only if read).
       const batch = opts.batchSize;
-      const all = opts.collected ? iota(0, n) : null;
       for (let s = 0; s < n; s += batch) {
         const e = Math.min(n, s + batch);
-        const ids = all ? all.subarray(s, e) : iota(s, e);
+        const ids = rowIdRange(s, e - s);
         const data = Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, buildData(c.t, c.v.subarray(s, e) as Float64Array)]));
         yield { chunk: makeChunk(schema, data, ids) as Chunk };
       }

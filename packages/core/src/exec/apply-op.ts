@@ -8,7 +8,8 @@ import type { Schema } from '../types/schema.ts';
 import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
 import { hashString, rowRng } from '../ops/random.ts';
 import type { Chunk } from './chunk.ts';
-import { compactData, takeChunk, takeChunkMask } from './chunk.ts';
+import { compactData, rowIdAt, scanMask, takeChunk, takeChunkMask, withColumns } from './chunk.ts';
+import type { MaskScan } from './chunk.ts';
 import { buildData, columnValues, getValue } from './column.ts';
 import { toArrowType } from '../types/arrow-types.ts';
 import { ModaflowError, OpError } from '../errors.ts';
@@ -22,7 +23,8 @@ export function kernelInput(chunk: Chunk): KernelInput {
   return {
     numRows: chunk.length,
     schema: chunk.schema,
-    rowIds: chunk.rowIds,
+    // Written out only if the kernel reads them.
+    get rowIds() { return chunk.rowIds; },
     data(name: string): arrow.Data {
       const d = chunk.columns[name];
       if (!d) throw new OpError('MF_COLUMN_NOT_FOUND', `kernel asked for column '${name}', which is not in the batch`, { column: name, fix: 'declare the column in the op inputs' });
@@ -158,7 +160,7 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
       });
     },
     random(row: number) {
-      return rowRng(actx.seed, key, chunk.rowIds[row]!);
+      return rowRng(actx.seed, key, rowIdAt(chunk, row));
     },
   };
   let result: KernelResult;
@@ -193,14 +195,14 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
     schema[k] = t;
     cols[k] = toData(t, c, k, def.name, chunk.length);
   }
-  let out: Chunk = { schema, columns: cols, length: chunk.length, rowIds: chunk.rowIds };
+  let out = withColumns(chunk, schema, cols);
   const kept = keptRows(result.keep, chunk.length, bad);
-  if (kept) out = takeChunkMask(out, kept.mask, kept.kept);
+  if (kept) out = takeChunkMask(out, kept.mask, kept.scan.kept, kept.scan);
   return { chunk: out, failures };
 }
 
 /** The kept rows as a 0/1 mask and their count, or null when every row is kept. */
-function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): { mask: Uint8Array; kept: number } | null {
+function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): { mask: Uint8Array; scan: MaskScan } | null {
   if (!keep && bad.size === 0) return null;
   let mask: Uint8Array;
   if (!keep) mask = new Uint8Array(n).fill(1);
@@ -210,8 +212,7 @@ function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): { ma
   else if (keep instanceof Uint8Array && bad.size === 0) mask = keep;
   else { mask = new Uint8Array(n); for (let i = 0; i < n; i++) mask[i] = keep[i] ? 1 : 0; }
   for (const b of bad) mask[b] = 0;
-  let m = 0;
-  for (let i = 0; i < n; i++) if (mask[i]) m++;
+  const scan = scanMask(mask);
   // Every row kept: the batch passes as it is.
-  return m === n ? null : { mask, kept: m };
+  return scan.kept === n ? null : { mask, scan };
 }

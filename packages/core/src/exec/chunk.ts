@@ -13,19 +13,117 @@ export interface Chunk {
   readonly schema: Schema;
   readonly columns: { readonly [name: string]: arrow.Data };
   readonly length: number;
-  /** Source row id of each row. */
+  /**
+   * Source row id of each row. A chunk may hold its ids as a description (a range, or the runs of
+   * a range a filter kept: see RowIds) and write them out only when this is first read.
+   */
   readonly rowIds: Float64Array;
 }
 
-export function makeChunk(schema: Schema, columns: { [name: string]: arrow.Data }, rowIds: Float64Array): Chunk {
-  return { schema, columns, length: rowIds.length, rowIds };
+/**
+ * Row ids described rather than written out: `first`, `first + 1`, … for `n` rows, or — with
+ * `runs`, [dst, src, length] triples — the rows of that range a filter kept. Sources hand out
+ * ranges, and filters, slices and concatenation keep them compact, so a numeric pipeline does
+ * not pay 8 bytes per row for ids no one reads; they are written out on first use (errors,
+ * seeded randomness, shuffles, joins).
+ */
+export interface RowIdRuns {
+  readonly first: number;
+  readonly n: number;
+  readonly runs: Int32Array | null;
+}
+
+/** A chunk's row ids: written out, or described. */
+export type RowIds = Float64Array | RowIdRuns;
+
+const IDS = Symbol('modaflow.rowIds');
+
+/** Row ids `first` … `first + n − 1`, described (written out on first use). */
+export function rowIdRange(first: number, n: number): RowIdRuns {
+  return { first, n, runs: null };
+}
+
+/** The row ids as an array (a described form is written out). */
+export function writeRowIds(ids: RowIds): Float64Array {
+  if (ids instanceof Float64Array) return ids;
+  const out = new Float64Array(ids.n);
+  const { first, runs } = ids;
+  if (!runs) { for (let i = 0; i < out.length; i++) out[i] = first + i; return out; }
+  for (let r = 0; r < runs.length; r += 3) {
+    const dst = runs[r]!, src = first + runs[r + 1]!, len = runs[r + 2]!;
+    for (let k = 0; k < len; k++) out[dst + k] = src + k;
+  }
+  return out;
+}
+
+/** A chunk's row ids in their compact form when it has one (never writes them out). */
+export function rowIdsOf(c: Chunk): RowIds {
+  return (c as { [IDS]?: RowIdRuns })[IDS] ?? c.rowIds;
+}
+
+/** The id of row `i` (without writing out described ids). */
+export function rowIdAt(c: Chunk, i: number): number {
+  const d = (c as { [IDS]?: RowIdRuns })[IDS];
+  if (!d) return c.rowIds[i]!;
+  if (!d.runs) return d.first + i;
+  return c.rowIds[i]!;
+}
+
+export function makeChunk(schema: Schema, columns: { [name: string]: arrow.Data }, rowIds: RowIds): Chunk {
+  if (rowIds instanceof Float64Array) return { schema, columns, length: rowIds.length, rowIds };
+  let made: Float64Array | null = null;
+  // An own enumerable getter: a spread ({ ...chunk }) still carries the ids (written out); the
+  // description is a hidden property, so a spread that replaces rowIds cannot leave it stale.
+  const c = { schema, columns, length: rowIds.n, get rowIds(): Float64Array { return (made ??= writeRowIds(rowIds)); } };
+  Object.defineProperty(c, IDS, { value: rowIds });
+  return c;
+}
+
+/** The same rows (and row ids) with other columns. */
+export function withColumns(c: Chunk, schema: Schema, columns: { [name: string]: arrow.Data }): Chunk {
+  const d = (c as { [IDS]?: RowIdRuns })[IDS];
+  return d ? makeChunk(schema, columns, d) : { schema, columns, length: c.length, rowIds: c.rowIds };
+}
+
+function sliceIds(ids: RowIds, start: number, end: number): RowIds {
+  if (ids instanceof Float64Array) return ids.subarray(start, end);
+  if (!ids.runs) return { first: ids.first + start, n: end - start, runs: null };
+  return writeRowIds(ids).subarray(start, end);
+}
+
+/** The ids of the rows copied by `runs` ([dst, src, length] triples), `n` of them. */
+function takeIdsRuns(ids: RowIds, runs: Int32Array, n: number): RowIds {
+  if (!(ids instanceof Float64Array) && !ids.runs) return { first: ids.first, n, runs };
+  return copyRuns(writeRowIds(ids), runs, n, 1) as Float64Array;
+}
+
+/** Adjacent described ranges concatenate to one range; anything else is written out. */
+function concatIds(parts: readonly RowIds[], n: number): RowIds {
+  const first = parts[0];
+  if (first && !(first instanceof Float64Array) && !first.runs) {
+    let next = first.first + first.n;
+    let ok = true;
+    for (let i = 1; i < parts.length && ok; i++) {
+      const p = parts[i]!;
+      if (p instanceof Float64Array || p.runs || p.first !== next) ok = false;
+      else next += p.n;
+    }
+    if (ok) return { first: first.first, n, runs: null };
+  }
+  const arrays = parts.map(writeRowIds);
+  const same = adjacentViews(arrays, n) as Float64Array | null;
+  if (same) return same;
+  const out = new Float64Array(n);
+  let at = 0;
+  for (const a of arrays) { out.set(a, at); at += a.length; }
+  return out;
 }
 
 /** Rows [start, end) without copying. */
 export function sliceChunk(c: Chunk, start: number, end: number): Chunk {
   const cols: Record<string, arrow.Data> = {};
   for (const k of Object.keys(c.schema)) cols[k] = c.columns[k]!.slice(start, end - start);
-  return { schema: c.schema, columns: cols, length: end - start, rowIds: c.rowIds.subarray(start, end) };
+  return makeChunk(c.schema, cols, sliceIds(rowIdsOf(c), start, end));
 }
 
 /** Rows at the given indices, in that order. */
@@ -35,18 +133,18 @@ export function takeChunk(c: Chunk, idx: ArrayLike<number>): Chunk {
   const runs = runsOf(idx);
   const cols: Record<string, arrow.Data> = {};
   for (const k of Object.keys(c.schema)) cols[k] = takeDataWith(c.schema[k]!, c.columns[k]!, idx, runs);
-  const rowIds = runs ? copyRuns(c.rowIds, runs, idx.length, 1) as Float64Array : gather(c.rowIds, idx) as Float64Array;
-  return { schema: c.schema, columns: cols, length: idx.length, rowIds };
+  const ids = rowIdsOf(c);
+  return makeChunk(c.schema, cols, runs ? takeIdsRuns(ids, runs, idx.length) : gather(writeRowIds(ids), idx) as Float64Array);
 }
 
 /**
  * The rows whose mask byte is non-zero (`kept` of them), in order. When the kept rows form long
  * runs and every column is fixed-width without nulls — a filter keeping most of a numeric batch —
- * the runs are found in one pass over the mask and copied run by run, with no index array;
- * otherwise it is takeChunk over the kept indices.
+ * the columns are copied run by run, with no index array; otherwise it is takeChunk over the kept
+ * indices. `scan` is scanMask(mask) when the caller has it already.
  */
-export function takeChunkMask(c: Chunk, mask: Uint8Array, kept: number): Chunk {
-  const runs = fixedWidthNoNulls(c) ? runsOfMask(mask, kept) : null;
+export function takeChunkMask(c: Chunk, mask: Uint8Array, kept: number, scan?: MaskScan): Chunk {
+  const runs = fixedWidthNoNulls(c) ? (scan ?? scanMask(mask)).runs : null;
   if (!runs) {
     const idx = new Uint32Array(kept);
     for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) idx[j++] = i;
@@ -55,7 +153,58 @@ export function takeChunkMask(c: Chunk, mask: Uint8Array, kept: number): Chunk {
   // Fixed-width columns without nulls read only the runs (never an index).
   const cols: Record<string, arrow.Data> = {};
   for (const k of Object.keys(c.schema)) cols[k] = takeDataWith(c.schema[k]!, c.columns[k]!, NO_INDEX, runs, kept);
-  return { schema: c.schema, columns: cols, length: kept, rowIds: copyRuns(c.rowIds, runs, kept, 1) as Float64Array };
+  return makeChunk(c.schema, cols, takeIdsRuns(rowIdsOf(c), runs, kept));
+}
+
+/** A mask's kept-row count, and its runs of kept rows as [dst, src, length] triples (null when they average under 16 rows). */
+export interface MaskScan {
+  readonly kept: number;
+  readonly runs: Int32Array | null;
+}
+
+const ONES = 0x01010101;
+const NO_WORDS = new Uint32Array(0);
+
+/**
+ * One pass over a mask (non-zero byte = kept): the count and the runs together. Whole 4-byte
+ * words of 0/1 bytes that are all kept or all dropped are stepped over at once, so a filter that
+ * keeps (or drops) most rows costs about a quarter of a byte loop.
+ */
+export function scanMask(mask: Uint8Array): MaskScan {
+  const n = mask.length;
+  const cap = (n >> 4) + 1; // more runs than this: too short to be worth copying run by run
+  let runs = new Int32Array(3 * Math.min(cap, 256));
+  let r = 0, count = 0, kept = 0, inRun = false, start = 0, over = false;
+  const end = (at: number) => {
+    const len = at - start;
+    kept += len;
+    if (over) return;
+    if (++count > cap) { over = true; return; }
+    if (r + 3 > runs.length) { const g = new Int32Array(Math.min(3 * cap, runs.length * 2)); g.set(runs); runs = g; }
+    runs[r] = kept - len; runs[r + 1] = start; runs[r + 2] = len;
+    r += 3;
+  };
+  let i = 0;
+  const align = (4 - (mask.byteOffset & 3)) & 3;
+  const head = Math.min(n, align);
+  for (; i < head; i++) {
+    if (mask[i]) { if (!inRun) { inRun = true; start = i; } } else if (inRun) { end(i); inRun = false; }
+  }
+  const words = head === align ? new Uint32Array(mask.buffer, mask.byteOffset + head, (n - head) >> 2) : NO_WORDS;
+  for (let k = 0; k < words.length; k++) {
+    const v = words[k]!;
+    if (v === ONES) { if (!inRun) { inRun = true; start = i; } i += 4; continue; }
+    if (v === 0) { if (inRun) { end(i); inRun = false; } i += 4; continue; }
+    for (const e = i + 4; i < e; i++) {
+      if (mask[i]) { if (!inRun) { inRun = true; start = i; } } else if (inRun) { end(i); inRun = false; }
+    }
+  }
+  for (; i < n; i++) {
+    if (mask[i]) { if (!inRun) { inRun = true; start = i; } } else if (inRun) { end(i); inRun = false; }
+  }
+  if (inRun) end(n);
+  const useRuns = !over && kept >= 64 && count <= kept >> 4;
+  return { kept, runs: useRuns ? runs.subarray(0, r) : null };
 }
 
 const NO_INDEX = new Uint32Array(0);
@@ -72,25 +221,6 @@ function fixedWidthNoNulls(c: Chunk): boolean {
     }
   }
   return true;
-}
-
-/** Runs of non-zero mask bytes as [dst, src, length] triples, or null when they average under 16 rows. */
-function runsOfMask(mask: Uint8Array, kept: number): Int32Array | null {
-  const n = mask.length, limit = kept >> 4;
-  if (kept < 64) return null;
-  let runs = 0;
-  for (let i = 0; i < n; i++) if (mask[i] && (i === 0 || !mask[i - 1]) && ++runs > limit) return null;
-  const out = new Int32Array(runs * 3);
-  let r = 0, dst = 0;
-  for (let i = 0; i < n;) {
-    if (!mask[i]) { i++; continue; }
-    const start = i;
-    while (i < n && mask[i]) i++;
-    out[r] = dst; out[r + 1] = start; out[r + 2] = i - start;
-    dst += i - start;
-    r += 3;
-  }
-  return out;
 }
 
 /**
@@ -226,12 +356,7 @@ export function concatChunks(schema: Schema, chunks: readonly Chunk[]): Chunk {
   if (chunks.length === 1) return chunks[0]!;
   let n = 0;
   for (const c of chunks) n += c.length;
-  let rowIds = adjacentViews(chunks.map((c) => c.rowIds), n) as Float64Array | null;
-  if (!rowIds) {
-    rowIds = new Float64Array(n);
-    let at = 0;
-    for (const c of chunks) { rowIds.set(c.rowIds, at); at += c.length; }
-  }
+  const rowIds = concatIds(chunks.map(rowIdsOf), n);
   const cols: Record<string, arrow.Data> = {};
   for (const k of Object.keys(schema)) {
     const t = schema[k]!;
@@ -239,7 +364,7 @@ export function concatChunks(schema: Schema, chunks: readonly Chunk[]): Chunk {
     if (parts.length === 0) { cols[k] = buildData(t, []); continue; }
     cols[k] = concatData(t, parts, n);
   }
-  return { schema, columns: cols, length: n, rowIds };
+  return makeChunk(schema, cols, rowIds);
 }
 
 function concatValidity(parts: readonly arrow.Data[], n: number): { bitmap: Uint8Array | null; nulls: number } {
@@ -343,40 +468,24 @@ export function chunkToRecordBatch(c: Chunk): arrow.RecordBatch {
   return new arrow.RecordBatch(schema, data);
 }
 
-/**
- * A RecordBatch as zero-copy chunks of at most `batchSize` rows; row ids start at `firstRowId`.
- * Row ids are made per chunk as it is handed out, not for the whole record batch up front: a
- * 50M-row batch would otherwise write 400 MB of ids at once (fresh pages), while ids made per
- * chunk are freed as the run proceeds and their memory is reused.
- */
-export function* recordBatchChunks(b: arrow.RecordBatch, firstRowId: number, batchSize: number, schema: Schema = fromArrowSchema(b.schema), collected = false): Generator<Chunk> {
+/** A RecordBatch as zero-copy chunks of at most `batchSize` rows; row ids (described) start at `firstRowId`. */
+export function* recordBatchChunks(b: arrow.RecordBatch, firstRowId: number, batchSize: number, schema: Schema = fromArrowSchema(b.schema)): Generator<Chunk> {
   const cols: Record<string, arrow.Data> = {};
   b.schema.fields.forEach((f, i) => { cols[f.name] = b.data.children[i]!; });
   const n = b.numRows;
-  // Gathered downstream (SourceReadOptions.collected): views of one array, which concatenate
-  // without a copy.
-  const all = collected ? rowIdRange(firstRowId, n) : null;
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const part: Record<string, arrow.Data> = {};
     for (const k of Object.keys(cols)) part[k] = s === 0 && e === n ? cols[k]! : cols[k]!.slice(s, e - s);
-    const rowIds = all ? all.subarray(s, e) : rowIdRange(firstRowId + s, e - s);
-    yield { schema, columns: part, length: e - s, rowIds };
+    yield makeChunk(schema, part, rowIdRange(firstRowId + s, e - s));
   }
 }
 
-/** Row ids first, first + 1, …, first + n − 1. */
-export function rowIdRange(first: number, n: number): Float64Array {
-  const ids = new Float64Array(n);
-  for (let i = 0; i < n; i++) ids[i] = first + i;
-  return ids;
-}
-
-/** A RecordBatch as a chunk; row ids start at `firstRowId`. */
+/** A RecordBatch as a chunk; row ids (described) start at `firstRowId`. */
 export function recordBatchToChunk(b: arrow.RecordBatch, firstRowId: number, schema: Schema = fromArrowSchema(b.schema)): Chunk {
   const cols: Record<string, arrow.Data> = {};
   b.schema.fields.forEach((f, i) => { cols[f.name] = b.data.children[i]!; });
-  return { schema, columns: cols, length: b.numRows, rowIds: rowIdRange(firstRowId, b.numRows) };
+  return makeChunk(schema, cols, rowIdRange(firstRowId, b.numRows));
 }
 
 export function arrowSchemaOf(s: Schema): arrow.Schema {

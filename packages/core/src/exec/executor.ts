@@ -3,7 +3,7 @@
 // ops, and nodes with several consumers, which are computed once and replayed).
 import type { Schema } from '../types/schema.ts';
 import type { Chunk } from './chunk.ts';
-import { concatChunks, emptyChunk, makeChunk, sliceChunk, takeChunk } from './chunk.ts';
+import { concatChunks, emptyChunk, makeChunk, rowIdsOf, sliceChunk, takeChunk } from './chunk.ts';
 import { evalExpr, predicateIndices } from './eval-expr.ts';
 import { applyOp, kernelInput, opSeed } from './apply-op.ts';
 import { buildData, getValue } from './column.ts';
@@ -252,7 +252,7 @@ export class InProcessExecutor {
           cols[it.name] = buildData(dtype, values, it.name);
         }
       }
-      yield makeChunk(schema, cols, c.rowIds);
+      yield makeChunk(schema, cols, rowIdsOf(c));
     }
   }
 
@@ -327,7 +327,7 @@ export class InProcessExecutor {
         const vals = ri.map((j) => (j < 0 ? null : getValue(t, right.columns[k]!, j)));
         cols[k] = buildData(t, vals, k);
       }
-      yield makeChunk(schema, cols, left.rowIds);
+      yield makeChunk(schema, cols, rowIdsOf(left));
     }
   }
 
@@ -358,7 +358,7 @@ export class InProcessExecutor {
         if (!lc || !rc) continue;
         const m = Math.min(lc.length, rc.length);
         const a = sliceChunk(lc, 0, m), b = sliceChunk(rc, 0, m);
-        yield makeChunk(schema, { ...a.columns, ...b.columns }, a.rowIds);
+        yield makeChunk(schema, { ...a.columns, ...b.columns }, rowIdsOf(a));
         row += m;
         lc = sliceChunk(lc, m, lc.length);
         rc = sliceChunk(rc, m, rc.length);

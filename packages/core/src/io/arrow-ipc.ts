@@ -44,7 +44,7 @@ class IpcSource implements Source {
     let first = 0;
     try {
       for await (const b of r) {
-        for (const c of recordBatchChunks(b, first, o.batchSize, schema, o.collected)) yield { chunk: shardChunk(c, o.shard) };
+        for (const c of recordBatchChunks(b, first, o.batchSize, schema)) yield { chunk: shardChunk(c, o.shard) };
         first += b.numRows;
         if (o.limit !== undefined && first >= o.limit) break;
       }

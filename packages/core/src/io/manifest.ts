@@ -10,7 +10,7 @@ import type { Schema } from '../types/schema.ts';
 import type { RowFailure, Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
 import { csvSource } from './csv.ts';
 import { buildData, columnValues } from '../exec/column.ts';
-import { makeChunk, takeChunk } from '../exec/chunk.ts';
+import { makeChunk, rowIdAt, rowIdsOf, takeChunk } from '../exec/chunk.ts';
 import { InvalidArgumentError } from '../errors.ts';
 
 export type ManifestSchema = {
@@ -110,12 +110,12 @@ class ManifestSource implements Source {
           if (!bad.has(i)) {
             bad.add(i);
             const id = columnValues(dt.utf8(), c.columns.id!)[i];
-            errors.push({ rowId: c.rowIds[i]!, op: 'readManifest', column: pc, code: r.code, message: r.message, row: { id, [pc]: vals[i] } });
+            errors.push({ rowId: rowIdAt(c, i), op: 'readManifest', column: pc, code: r.code, message: r.message, row: { id, [pc]: vals[i] } });
           }
         });
         cols[pc] = buildData(dt.utf8(), out, pc);
       }
-      let chunk = makeChunk(MANIFEST_SCHEMA, cols, c.rowIds);
+      let chunk = makeChunk(MANIFEST_SCHEMA, cols, rowIdsOf(c));
       if (bad.size) {
         const keep: number[] = [];
         for (let i = 0; i < chunk.length; i++) if (!bad.has(i)) keep.push(i);

@@ -6,7 +6,7 @@ import { dt } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
 import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
 import { buildData } from '../exec/column.ts';
-import { makeChunk, recordBatchChunks, takeChunk } from '../exec/chunk.ts';
+import { makeChunk, recordBatchChunks, rowIdAt, rowIdRange, takeChunk } from '../exec/chunk.ts';
 import type { Chunk } from '../exec/chunk.ts';
 import { fromArrowSchema } from '../types/arrow-types.ts';
 import { InvalidArgumentError, SchemaError } from '../errors.ts';
@@ -15,7 +15,7 @@ import { InvalidArgumentError, SchemaError } from '../errors.ts';
 export function shardChunk(c: Chunk, shard: SourceReadOptions['shard']): Chunk {
   if (!shard || shard.count === 1) return c;
   const keep: number[] = [];
-  for (let i = 0; i < c.length; i++) if (c.rowIds[i]! % shard.count === shard.index) keep.push(i);
+  for (let i = 0; i < c.length; i++) if (rowIdAt(c, i) % shard.count === shard.index) keep.push(i);
   return keep.length === c.length ? c : takeChunk(c, keep);
 }
 
@@ -64,9 +64,7 @@ class RowsSource implements Source {
         for (let i = s; i < e; i++) vals[i - s] = this.rows[i]![c] ?? null;
         data[c] = buildData(this.knownSchema[c]!, vals, c);
       }
-      const ids = new Float64Array(e - s);
-      for (let i = 0; i < ids.length; i++) ids[i] = s + i;
-      yield { chunk: shardChunk(makeChunk(this.knownSchema, data, ids), o.shard) };
+      yield { chunk: shardChunk(makeChunk(this.knownSchema, data, rowIdRange(s, e - s)), o.shard) };
     }
   }
 }
@@ -107,8 +105,8 @@ class ArrowTableSource implements Source {
   async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
     let first = 0;
     for (const b of this.table.batches) {
-      for (const c of recordBatchChunks(b, first, o.batchSize, this.knownSchema, o.collected)) {
-        if (o.limit !== undefined && c.rowIds[0]! >= o.limit) return;
+      for (const c of recordBatchChunks(b, first, o.batchSize, this.knownSchema)) {
+        if (o.limit !== undefined && rowIdAt(c, 0) >= o.limit) return;
         yield { chunk: shardChunk(c, o.shard) };
       }
       first += b.numRows;

@@ -59,7 +59,7 @@ class ParquetSource implements Source {
     const t = await readParquetTable(this.path);
     let first = 0;
     for (const b of t.batches) {
-      for (const c of recordBatchChunks(b, first, o.batchSize, schema, o.collected)) yield { chunk: shardChunk(c, o.shard) };
+      for (const c of recordBatchChunks(b, first, o.batchSize, schema)) yield { chunk: shardChunk(c, o.shard) };
       first += b.numRows;
       if (o.limit !== undefined && first >= o.limit) break;
     }

@@ -39,9 +39,9 @@ export interface SourceReadOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   readonly signal: AbortSignal;
   /**
-   * The whole input is gathered into one chunk downstream (a table op, a join's build side):
-   * batches whose row ids are views of one array concatenate without a copy. Otherwise batches
-   * stream, and row ids made per batch are freed (and their memory reused) as the run proceeds.
+   * A hint: the whole input is gathered into one chunk downstream (a table op, a join's build
+   * side), so batches that are views of one buffer concatenate without a copy. Row ids described
+   * as ranges (`rowIdRange`) concatenate without a copy either way.
    */
   readonly collected?: boolean;
 }

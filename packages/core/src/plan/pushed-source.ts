@@ -4,7 +4,7 @@
 import type { Schema } from '../types/schema.ts';
 import type { DType } from '../types/dtype.ts';
 import type { Source, SourceBatch, SourceNode, SourceReadOptions } from './logical-plan.ts';
-import { makeChunk } from '../exec/chunk.ts';
+import { makeChunk, rowIdsOf } from '../exec/chunk.ts';
 import type * as arrow from 'apache-arrow';
 
 class PushedSource implements Source {
@@ -42,7 +42,7 @@ class PushedSource implements Source {
         schema[k] = b.chunk.schema[k]!;
         cols[k] = b.chunk.columns[k]!;
       }
-      yield { ...b, chunk: makeChunk(schema, cols, b.chunk.rowIds) };
+      yield { ...b, chunk: makeChunk(schema, cols, rowIdsOf(b.chunk)) };
     }
   }
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildData, columnValues, dt, makeChunk, sliceChunk, takeChunk } from '../../src/index.ts';
 import type { DType, Schema } from '../../src/index.ts';
-import { takeChunkMask } from '../../src/exec/chunk.ts';
+import { scanMask, takeChunkMask } from '../../src/exec/chunk.ts';
 
 const kinds: Record<string, DType> = {
   f32: dt.float32(), f64: dt.float64(), i64: dt.int64(), ts: dt.timestamp('ms'), u8: dt.uint8(),
@@ -44,4 +44,29 @@ test('law: takeChunkMask ≡ takeChunk over the kept indices (fixed-width, tenso
       for (const k of cols) assert.deepEqual(columnValues(kinds[k]!, got.columns[k]!), columnValues(kinds[k]!, want.columns[k]!), k);
     },
   ), { numRuns: 300 });
+});
+
+test('law: scanMask counts the kept rows and gives exactly their runs, for any byte offset and any non-zero byte', () => {
+  fc.assert(fc.property(maskArb, fc.integer({ min: 0, max: 7 }), fc.boolean(), (bits, at, odd) => {
+    // The mask at an unaligned offset of a larger buffer, with non-1 "kept" bytes now and then.
+    const buf = new Uint8Array(bits.length + 16);
+    const mask = buf.subarray(at, at + bits.length);
+    for (let i = 0; i < bits.length; i++) mask[i] = bits[i]! ? (odd && i % 5 === 0 ? 7 : 1) : 0;
+    buf.fill(1, 0, at); buf.fill(1, at + bits.length); // bytes around the view must not count
+    const { kept, runs } = scanMask(mask);
+    const want: number[] = [];
+    for (let i = 0; i < mask.length; i++) if (mask[i]) want.push(i);
+    assert.equal(kept, want.length);
+    let count = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i] && (i === 0 || !mask[i - 1])) count++;
+    assert.equal(runs !== null, kept >= 64 && count <= kept >> 4, 'runs only when they average 16+ rows');
+    if (runs) {
+      const got: number[] = [];
+      for (let r = 0; r < runs.length; r += 3) {
+        assert.equal(runs[r], got.length, 'dst is the running count');
+        for (let k = 0; k < runs[r + 2]!; k++) got.push(runs[r + 1]! + k);
+      }
+      assert.deepEqual(got, want);
+    }
+  }), { numRuns: 500 });
 });

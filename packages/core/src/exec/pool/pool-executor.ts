@@ -4,8 +4,8 @@
 // (or as they finish, with ordered: false). With workers: 0 the stages run inline.
 import type { PlanNode, RowFailure } from '../../plan/logical-plan.ts';
 import { expandProject } from '../../plan/logical-plan.ts';
-import type { Chunk } from '../chunk.ts';
-import { sliceChunk } from '../chunk.ts';
+import type { Chunk, RowIds } from '../chunk.ts';
+import { rowIdsOf, sliceChunk, writeRowIds } from '../chunk.ts';
 import { InProcessExecutor } from '../executor.ts';
 import type { ExecOptions } from '../executor.ts';
 import { resolveOp } from '../../ops/registry.ts';
@@ -295,7 +295,7 @@ export class StageExecutor extends InProcessExecutor {
   private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], chunks: Chunk[], transfer: boolean, seq0: number): Promise<Done[]> {
     const st = this.stageStats.get(s.id)!;
     // Row ids are kept to name the rows if the batch is lost.
-    const rowIds = chunks.map((c) => (transfer ? c.rowIds.slice() : c.rowIds));
+    const rowIds = chunks.map((c) => { const ids = rowIdsOf(c); return transfer && ids instanceof Float64Array ? ids.slice() : ids; });
     const each = (f: (i: number) => Done): Done[] => chunks.map((_, i) => f(i));
     for (let attempt = 0; ; attempt++) {
       const encs = chunks.map((c) => encodeChunk(c, transfer));
@@ -343,7 +343,8 @@ export class StageExecutor extends InProcessExecutor {
   }
 
   /** A batch whose worker died on every attempt: its rows fail with MF_WORKER under the run's policy. */
-  private lostBatch(s: Stage, seq: number, rowIds: Float64Array, reason: string, retries: number): Done {
+  private lostBatch(s: Stage, seq: number, ids: RowIds, reason: string, retries: number): Done {
+    const rowIds = writeRowIds(ids);
     const op = stageLabel(s);
     const message = `a worker died running this batch (${reason}); ${retries} ${retries === 1 ? 'retry' : 'retries'} failed too`;
     const fix = 'look for process.exit, endless loops, native crashes or memory blow-ups in the op; raise retries or taskTimeoutMs, or run with workers: 0 to debug in-process';

@@ -2,7 +2,7 @@
 // coordinating thread (workers: 0), so both modes compute the same rows.
 import * as arrow from 'apache-arrow';
 import type { Chunk } from '../chunk.ts';
-import { makeChunk, takeChunk } from '../chunk.ts';
+import { makeChunk, rowIdsOf, takeChunk } from '../chunk.ts';
 import { applyOp, opSeed } from '../apply-op.ts';
 import { evalExpr, predicateIndices } from '../eval-expr.ts';
 import { buildData } from '../column.ts';
@@ -50,7 +50,7 @@ export async function runSteps(steps: readonly StepSpec[], chunk: Chunk, seed: n
           cols[it.name] = buildData(dtype, values, it.name);
         }
       }
-      c = makeChunk(s.schema, cols, c.rowIds);
+      c = makeChunk(s.schema, cols, rowIdsOf(c));
     }
     st.rowsOut = c.length;
     st.timeMs = performance.now() - t0;

@@ -10,7 +10,8 @@
 import * as arrow from 'apache-arrow';
 import type { Schema } from '../../types/schema.ts';
 import { toArrowType } from '../../types/arrow-types.ts';
-import type { Chunk } from '../chunk.ts';
+import type { Chunk, RowIds } from '../chunk.ts';
+import { makeChunk, rowIdsOf } from '../chunk.ts';
 import { InvalidArgumentError } from '../../errors.ts';
 
 type View = ArrayBufferView & { readonly length?: number };
@@ -30,7 +31,8 @@ export interface WireData {
 export interface WireChunk {
   readonly schema: Schema;
   readonly length: number;
-  readonly rowIds: Float64Array;
+  /** Written out (a buffer like any other), or described (a range: a few numbers). */
+  readonly rowIds: RowIds;
   readonly columns: { readonly [name: string]: WireData };
 }
 
@@ -91,7 +93,8 @@ export function encodeChunk(chunk: Chunk, transfer: boolean): Encoded {
   };
   const columns: Record<string, WireData> = {};
   for (const k of Object.keys(chunk.schema)) columns[k] = data(chunk.columns[k]!, k);
-  const rowIds = buf(chunk.rowIds) as Float64Array;
+  const ids = rowIdsOf(chunk);
+  const rowIds = ids instanceof Float64Array ? buf(ids) as Float64Array : ids;
   return { wire: { schema: chunk.schema, length: chunk.length, rowIds, columns }, transferList: [...list], bytes };
 }
 
@@ -105,12 +108,13 @@ function decodeData(type: arrow.DataType, w: WireData): arrow.Data {
 export function decodeChunk(w: WireChunk): Chunk {
   const columns: Record<string, arrow.Data> = {};
   for (const [k, t] of Object.entries(w.schema)) columns[k] = decodeData(toArrowType(t), w.columns[k]!);
-  return { schema: w.schema, columns, length: w.length, rowIds: w.rowIds };
+  return makeChunk(w.schema, columns, w.rowIds);
 }
 
 /** Bytes a chunk's buffers occupy (views only, shared buffers counted once per view). */
 export function chunkBytes(c: Chunk): number {
-  let n = c.rowIds.byteLength;
+  const ids = rowIdsOf(c);
+  let n = ids instanceof Float64Array ? ids.byteLength : 0;
   const visit = (d: arrow.Data) => {
     for (const v of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds] as (View | undefined)[]) if (v) n += v.byteLength;
     for (const ch of d.children) visit(ch);
