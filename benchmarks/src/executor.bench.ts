@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fromSource, makeChunk, buildData, dt } from '@modaflow/core';
+import { fromSource, makeChunk, buildData, dt, rowIdRange } from '@modaflow/core';
 import type { Float64, Source, SourceBatch, SourceReadOptions } from '@modaflow/core';
 import { shutdownPools } from '../../packages/core/src/exec/pool/pool.ts';
 import type { ProgressEvent } from '../../packages/core/src/exec/pool/progress.ts';
@@ -19,7 +19,7 @@ type XS = { x: Float64 };
 
 const results: Comparison[] = [];
 
-/** A source that builds fresh buffers for every batch (as CSV or fromRows do). */
+/** A source that builds fresh buffers for every batch, with row ids as a range (as fromRows does). */
 function freshSource(batches: number, rows: number): Source & { freshBatches: true } {
   const schema = { x: dt.float64() };
   return {
@@ -28,9 +28,8 @@ function freshSource(batches: number, rows: number): Source & { freshBatches: tr
     async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
       for (let b = 0; b < batches; b++) {
         const x = new Float64Array(rows);
-        const ids = new Float64Array(rows);
-        for (let i = 0; i < rows; i++) { x[i] = (b * rows + i) * 0.001; ids[i] = b * rows + i; }
-        yield { chunk: makeChunk(schema, { x: buildData(dt.float64(), x) }, ids) };
+        for (let i = 0; i < rows; i++) x[i] = (b * rows + i) * 0.001;
+        yield { chunk: makeChunk(schema, { x: buildData(dt.float64(), x) }, rowIdRange(b * rows, rows)) };
         if (o.signal.aborted) return;
       }
     },

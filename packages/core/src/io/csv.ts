@@ -9,7 +9,7 @@ import type { RowFailure, Source, SourceBatch, SourceReadOptions } from '../plan
 import { tokenizeCsv } from './csv-parse.ts';
 import type { CsvRecord } from './csv-parse.ts';
 import { buildData } from '../exec/column.ts';
-import { makeChunk } from '../exec/chunk.ts';
+import { makeChunk, rowIdRange } from '../exec/chunk.ts';
 import { CsvParseError, InvalidArgumentError, IoError } from '../errors.ts';
 
 export interface CsvOptions<S extends Schema = Schema> {
@@ -178,7 +178,10 @@ class CsvSource implements Source {
     const flush = (): SourceBatch => {
       const data: Record<string, ReturnType<typeof buildData>> = {};
       cols.forEach((c, j) => { data[c] = buildData(schema[c]!, rows[j]!, c); });
-      const b: SourceBatch = { chunk: makeChunk(schema, data, Float64Array.from(ids)), errors };
+      // Consecutive ids (no bad line in the batch) are described as a range.
+      const n = ids.length;
+      const rowIds = n > 0 && ids[n - 1]! - ids[0]! === n - 1 ? rowIdRange(ids[0]!, n) : Float64Array.from(ids);
+      const b: SourceBatch = { chunk: makeChunk(schema, data, rowIds), errors };
       rows = cols.map(() => []);
       ids = [];
       errors = [];

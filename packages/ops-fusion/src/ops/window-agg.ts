@@ -2,7 +2,7 @@
 // of the same group. Causal: a row never sees samples that come after it in time order.
 import type * as arrow from 'apache-arrow';
 import type { Chunk, Dataset, DType, Float64, Int32, Schema, TableOpCall } from '@modaflow/core';
-import { defineTableOp, dtypeToString, makeChunk, buildData, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError, takeChunk } from '@modaflow/core';
+import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, buildData, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError, takeChunk } from '@modaflow/core';
 import { readKeys, orderBy } from '../util/keys.ts';
 import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
 import { groupCodes, numericColumn, NUMERIC_KINDS } from '../util/columns.ts';
@@ -128,7 +128,7 @@ function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
       cols[`${col}_${a}`] = a === 'count' ? buildData({ kind: 'int32' }, Int32Array.from(r)) : buildData({ kind: 'float64' }, Array.from(r, (x) => (Number.isNaN(x) ? null : x)));
     }
   }
-  return makeChunk(outputs(p, [c.schema]), cols, c.rowIds);
+  return makeChunk(outputs(p, [c.schema]), cols, rowIdsOf(c));
 }
 
 export const windowAggOp = defineTableOp<WindowAggParams>({
