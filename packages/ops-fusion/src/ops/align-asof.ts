@@ -4,8 +4,9 @@ import type * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, Schema, Simplify, TableOpCall, TimeUnit } from '@modaflow/core';
 import { defineTableOp, dtypeToString, makeChunk, InvalidArgumentError, ColumnNotFoundError, DTypeMismatchError } from '@modaflow/core';
 import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
-import { KeyReader, keyReaders, lastAtMost, orderBy, readKeys, toleranceOn } from '../util/keys.ts';
+import { KeyReader, keyReaders, lastAtMost, lastAtMostMerge, lastBelowFromLe, mergeKeys, orderBy, readKeys, toleranceOn, type MergeKeys } from '../util/keys.ts';
 import { groupCodes, takeOrNull } from '../util/columns.ts';
+import { scratchI32 } from '../util/scratch.ts';
 
 export type AsofDirection = 'backward' | 'forward' | 'nearest';
 
@@ -187,10 +188,46 @@ export function asofSorted(lk: KeyReader, rk: KeyReader, direction: AsofDirectio
   return out;
 }
 
+/**
+ * asofIndices for an ascending left side and no groups (mergeKeys), in one pass over the right
+ * keys that also checks they ascend: null when they do not (the caller takes another path).
+ * Same answers as asofIndices (tested).
+ */
+export function asofMerge(k: MergeKeys, direction: AsofDirection, tol: number, allowExact: boolean, scratch = false): Int32Array | null {
+  const m = k.left.n, n = k.right.n;
+  // With `scratch` the arrays (the answer too) are reused ones: valid until the next call.
+  const alloc = (slot: number) => (scratch ? scratchI32(slot, m) : new Int32Array(m));
+  const le = alloc(0);
+  if (!lastAtMostMerge(k.lo.v, k.lo.off, m, k.ro.v, k.ro.off, n, le)) return null;
+  // b: last right key <= x (or < x); f: first right key >= x (or > x).
+  const needLt = direction === 'nearest' || (direction === 'backward') !== allowExact;
+  const lt = needLt ? lastBelowFromLe(k.lo.v, k.lo.off, m, k.ro.v, k.ro.off, le, alloc(1)) : le;
+  const back = direction === 'forward' ? null : allowExact ? le : lt;
+  const fwd = direction === 'backward' ? null : allowExact ? lt : le;
+  if (back && !fwd && tol === Infinity) return back;
+  const out = alloc(2);
+  const lk = k.left, rk = k.right;
+  for (let i = 0; i < m; i++) {
+    const x = lk.at(i);
+    let b = back ? back[i]! : -1, f = fwd ? fwd[i]! + 1 : -1;
+    if (b >= 0 && !(x - rk.at(b) <= tol)) b = -1;
+    if (f >= n || (f >= 0 && !(rk.at(f) - x <= tol))) f = -1;
+    if (b >= 0 && f >= 0) out[i] = x - rk.at(b) <= rk.at(f) - x ? b : f; // pandas: backward wins a tie
+    else out[i] = b >= 0 ? b : f;
+  }
+  return out;
+}
+
 function run(inputs: readonly Chunk[], p: AlignAsofParams): Chunk {
   const [l, r] = inputs as [Chunk, Chunk];
   const lt = l.schema[p.on]!;
   if (byList(p).length === 0) {
+    const mk = mergeKeys(l.columns[p.on]!, r.columns[p.on]!, lt, r.schema[p.on]!);
+    if (mk) {
+      const t = toleranceOf(p, lt);
+      const idx = asofMerge(mk, p.direction ?? 'backward', t === undefined ? Infinity : Number(t), p.allowExactMatches ?? true, true);
+      if (idx) return assemble(l, r, p, idx);
+    }
     const kr = keyReaders([l.columns[p.on]!, r.columns[p.on]!], [lt, r.schema[p.on]!]);
     if (kr && kr.sorted[1]) {
       const t = toleranceOf(p, lt);

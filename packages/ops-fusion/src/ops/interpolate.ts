@@ -3,7 +3,8 @@
 import * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema, Simplify, TableOpCall } from '@modaflow/core';
 import { defineTableOp, dt, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
-import { readKeys, orderBy, keyReaders, lastAtMost, type KeyReader } from '../util/keys.ts';
+import { readKeys, orderBy, keyReaders, lastAtMost, lastAtMostMerge, mergeKeys, type KeyReader, type MergeKeys } from '../util/keys.ts';
+import { scratchI32 } from '../util/scratch.ts';
 import { isTimeKeyType, unitOf } from '../util/time-units.ts';
 import { NUMERIC_KINDS, numericColumn } from '../util/columns.ts';
 
@@ -111,20 +112,91 @@ function linearSorted(tk: KeyReader, sk: KeyReader, fp: Float64Array, off: numbe
   return { values: out, valid, nulls };
 }
 
+/**
+ * linearSorted for an ascending target (mergeKeys), from le[i] = the last source row with key ≤
+ * target i (lastAtMostMerge): the same values, the same NaN policy (null: a NaN sample is met),
+ * with the key offsets read from their 32-bit halves inline for int64 keys.
+ */
+export function linearFromLe(k: MergeKeys, le: Int32Array, fp: Float64Array, off: number, outsideNull: boolean): { values: Float64Array; valid: Uint8Array | null } | null {
+  const n = k.left.n, last = k.right.n - 1;
+  const out = new Float64Array(n);
+  let valid: Uint8Array | null = null;
+  const tk = k.left, sk = k.right;
+  // The int64 halves as locals (one base for both sides: mergeKeys' readers share it).
+  const ti = tk.i64, si = sk.i64, i64 = ti !== null && si !== null;
+  const E = new Int32Array(0), U = new Uint32Array(0);
+  const thi = ti?.hi ?? E, tlo = ti?.lo ?? U, shi = si?.hi ?? E, slo = si?.lo ?? U;
+  const toff = ti?.off ?? 0, soff = si?.off ?? 0, bhi = ti?.bhi ?? 0, blo = ti?.blo ?? 0;
+  const xl = sk.at(last);
+  for (let i = 0; i < n; i++) {
+    const j = le[i]!;
+    let y: number;
+    if (j < 0 || j === last) {
+      if (outsideNull && (j < 0 || tk.at(i) > xl)) { (valid ??= new Uint8Array(n).fill(1))[i] = 0; continue; }
+      y = fp[off + (j < 0 ? 0 : last)]!;
+    } else {
+      // numpy.interp: slope over [xp[j], xp[j+1]], then slope·(x − xp[j]) + fp[j].
+      let x: number, x0: number, x1: number;
+      if (i64) {
+        const a = (toff + i) * 2, b = (soff + j) * 2;
+        x = (thi[a + 1]! - bhi) * 4294967296 + (tlo[a]! - blo);
+        x0 = (shi[b + 1]! - bhi) * 4294967296 + (slo[b]! - blo);
+        x1 = (shi[b + 3]! - bhi) * 4294967296 + (slo[b + 2]! - blo);
+      } else { x = tk.at(i); x0 = sk.at(j); x1 = sk.at(j + 1); }
+      const y0 = fp[off + j]!, y1 = fp[off + j + 1]!;
+      if (Number.isNaN(y0) || Number.isNaN(y1)) return null;
+      const slope = (y1 - y0) / (x1 - x0);
+      y = slope * (x - x0) + y0;
+      if (Number.isNaN(y)) { y = slope * (x - x1) + y1; if (Number.isNaN(y) && y0 === y1) y = y0; }
+    }
+    if (Number.isNaN(y)) return null; // an end sample is NaN: let the general path skip it
+    out[i] = y;
+  }
+  return { values: out, valid };
+}
+
+/** A float64 column over `values`, null where valid[i] is 0 (no copy of the values). */
+function float64Data(values: Float64Array, valid: Uint8Array | null): arrow.Data {
+  if (!valid) return buildData(dt.float64(), values);
+  const n = values.length;
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+    else { nulls++; values[i] = 0; }
+  }
+  return arrow.makeData({ type: new arrow.Float64(), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : null, data: values });
+}
+
 function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
   const [l, r] = inputs as [Chunk, Chunk];
   const method = p.method ?? 'linear';
   const cols: Record<string, arrow.Data> = { ...l.columns };
   const n = l.length;
   // Sorted source keys read in place (no copies of the long side), for scalar linear columns.
-  const kr = method === 'linear' ? keyReaders([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!]) : null;
+  // An ascending target: one pass over the source keys checks their order and finds every
+  // target's segment, for all scalar linear columns (mergeKeys / lastAtMostMerge).
+  const mk = method === 'linear' ? mergeKeys(l.columns[p.on]!, r.columns[p.on]!, l.schema[p.on]!, r.schema[p.on]!) : null;
+  let le: Int32Array | null | undefined;
+  // Otherwise (an unsorted target, non-positive int64 keys, an empty side) a check of the source
+  // and a galloping search per target.
+  const kr = method === 'linear' && !mk ? keyReaders([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!]) : null;
   let general: { tk: Float64Array | BigInt64Array; sk: Float64Array | BigInt64Array; big: boolean; order: Uint32Array } | null = null;
   for (const c of p.columns) {
     const t = r.schema[c]!;
     const d = r.columns[c]!;
-    if (kr && kr.sorted[1] && t.kind !== 'tensor' && d.nullCount === 0 && !(d.values instanceof BigInt64Array) && !(d.values instanceof BigUint64Array)) {
-      const y = linearSorted(kr.readers[0]!, kr.readers[1]!, d.values as Float64Array, d.offset, p.outside === 'null');
-      if (y) { cols[c] = buildData(dt.float64(), y.values.length === 0 || !y.nulls ? y.values : Array.from(y.values, (v, i) => (y.valid[i] ? v : null))); continue; }
+    const scalar = t.kind !== 'tensor' && d.nullCount === 0 && !(d.values instanceof BigInt64Array) && !(d.values instanceof BigUint64Array);
+    if (mk && scalar) {
+      if (le === undefined) {
+        le = scratchI32(0, n);
+        if (!lastAtMostMerge(mk.lo.v, mk.lo.off, n, mk.ro.v, mk.ro.off, mk.right.n, le)) le = null;
+      }
+      const y = le && linearFromLe(mk, le, d.values as Float64Array, 0, p.outside === 'null');
+      if (y) { cols[c] = float64Data(y.values, y.valid); continue; }
+    }
+    if (kr && kr.sorted[1] && scalar) {
+      const y = linearSorted(kr.readers[0]!, kr.readers[1]!, d.values as Float64Array, 0, p.outside === 'null');
+      if (y) { cols[c] = float64Data(y.values, y.nulls ? y.valid : null); continue; }
     }
     if (!general) {
       const keys = readKeys([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!], OP, p.on, ['target', 'source']);
@@ -142,8 +214,8 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
     const src = t.kind === 'tensor' ? d.children[0]! : d;
     const sv = src.values as Float64Array;
     const at = t.kind === 'tensor'
-      ? (row: number, e: number) => Number(sv[src.offset + (d.offset + row) * size + e]!)
-      : (row: number) => Number(sv[d.offset + row]!);
+      ? (row: number, e: number) => Number(sv[row * size + e]!)
+      : (row: number) => Number(sv[row]!);
     const ot = outType(t, method);
     if (method !== 'linear') {
       const idx = new Int32Array(n).fill(-1);

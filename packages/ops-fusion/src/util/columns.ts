@@ -6,9 +6,13 @@ import { buildData, getValue, isValid } from '@modaflow/core';
 
 const FIXED = new Set(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float32', 'float64', 'int64', 'uint64', 'timestamp']);
 
-/** Rows `idx` of a column, where -1 gives null (an unmatched row of a join). */
+/**
+ * Rows `idx` of a column, where -1 gives null (an unmatched row of a join). Row j of a fixed-width
+ * Data is values[j] (Arrow slices value buffers; `offset` is the validity bitmap's).
+ */
 export function takeOrNull(t: DType, data: arrow.Data, idx: Int32Array): arrow.Data {
   const n = idx.length;
+  if (FIXED.has(t.kind) && data.nullCount === 0) return takeScalar(data, idx);
   if (FIXED.has(t.kind) || t.kind === 'tensor') {
     const size = t.kind === 'tensor' ? t.shape.reduce((a, b) => a * b, 1) : 1;
     const src = t.kind === 'tensor' ? data.children[0]! : data;
@@ -21,9 +25,9 @@ export function takeOrNull(t: DType, data: arrow.Data, idx: Int32Array): arrow.D
       const j = idx[i]!;
       if (j < 0 || !isValid(data, j)) { nulls++; continue; }
       bitmap[i >> 3]! |= 1 << (i & 7);
-      if (size === 1) out[i] = (values as Float64Array)[src.offset + data.offset + j]!;
+      if (size === 1) out[i] = (values as Float64Array)[j]!;
       else {
-        const s = src.offset + (data.offset + j) * size;
+        const s = j * size;
         out.set((values as Float64Array).subarray(s, s + size), i * size);
       }
     }
@@ -36,6 +40,46 @@ export function takeOrNull(t: DType, data: arrow.Data, idx: Int32Array): arrow.D
   const vals = new Array(n);
   for (let i = 0; i < n; i++) vals[i] = idx[i]! < 0 ? null : getValue(t, data, idx[i]!);
   return buildData(t, vals);
+}
+
+/**
+ * takeOrNull of a fixed-width scalar column without nulls: one tight loop (8-byte values are
+ * copied as 32-bit halves, never as bigints or through a float64 read, which may change NaN
+ * payloads), then a validity bitmap only when some row is unmatched.
+ */
+function takeScalar(data: arrow.Data, idx: Int32Array): arrow.Data {
+  const n = idx.length;
+  const values = data.values as TypedArray;
+  const Ctor = values.constructor as new (n: number) => TypedArray;
+  const out = new Ctor(n);
+  let misses = 0;
+  if (values.BYTES_PER_ELEMENT === 8) {
+    const src = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    const dst = new Int32Array(out.buffer, out.byteOffset, n * 2);
+    for (let i = 0; i < n; i++) {
+      const j = idx[i]!;
+      if (j < 0) { misses++; continue; }
+      const k = 2 * j;
+      dst[2 * i] = src[k]!;
+      dst[2 * i + 1] = src[k + 1]!;
+    }
+  } else {
+    // 4-byte values through Int32 views (a float32 read could quiet a signalling NaN).
+    const w = values.BYTES_PER_ELEMENT === 4;
+    const src = w ? new Int32Array(values.buffer, values.byteOffset, values.length) : values as Int32Array;
+    const dst = w ? new Int32Array(out.buffer, out.byteOffset, n) : out as Int32Array;
+    for (let i = 0; i < n; i++) {
+      const j = idx[i]!;
+      if (j < 0) { misses++; continue; }
+      dst[i] = src[j]!;
+    }
+  }
+  let bitmap: Uint8Array | null = null;
+  if (misses) {
+    bitmap = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) if (idx[i]! >= 0) bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return arrow.makeData({ type: data.type as arrow.Float64, length: n, nullCount: misses, nullBitmap: bitmap, data: out as Float64Array });
 }
 
 /**
@@ -78,7 +122,7 @@ export function numericColumn(t: DType, data: arrow.Data, nanIsNull = true): { v
   const all = data.nullCount === 0;
   for (let i = 0; i < n; i++) {
     if (!all && !isValid(data, i)) continue;
-    const x = big ? Number((src as BigInt64Array)[data.offset + i]!) : (src as Float64Array)[data.offset + i]!;
+    const x = big ? Number((src as BigInt64Array)[i]!) : (src as Float64Array)[i]!;
     if (nanIsNull && Number.isNaN(x)) continue;
     values[i] = x;
     valid[i] = 1;
