@@ -460,12 +460,85 @@ export function emptyChunk(schema: Schema): Chunk {
 }
 
 /** The chunk as an Arrow RecordBatch (zero-copy). */
-export function chunkToRecordBatch(c: Chunk): arrow.RecordBatch {
-  const fields = Object.keys(c.schema).map((k) => toArrowField(k, c.schema[k]!));
-  const schema = new arrow.Schema(fields);
-  const children = fields.map((f) => c.columns[f.name]!);
-  const data = arrow.makeData({ type: new arrow.Struct(fields), length: c.length, nullCount: 0, children });
+export function chunkToRecordBatch(c: Chunk, arrowSchema?: arrow.Schema): arrow.RecordBatch {
+  const schema = arrowSchema ?? new arrow.Schema(Object.keys(c.schema).map((k) => toArrowField(k, c.schema[k]!)));
+  const children = schema.fields.map((f) => c.columns[f.name]!);
+  const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: c.length, nullCount: 0, children });
   return new arrow.RecordBatch(schema, data);
+}
+
+/** Rows below which output batches are merged into one record batch when collected. */
+const COALESCE_ROWS = 16_384;
+/** Bytes at which merging stops. */
+const COALESCE_BYTES = 4 << 20;
+
+/**
+ * Collects a run's output chunks into record batches for one Arrow table. Small chunks (many
+ * batches of a few rows: each record batch costs a dozen JS objects that live as long as the
+ * table, and consumers iterate batches) are merged into record batches of about COALESCE_ROWS
+ * rows, when every column has a buffer-copy concatenation (numbers, strings, binaries,
+ * fixed-shape tensors); other chunks become one record batch each, without a copy. All batches
+ * share one Arrow schema.
+ */
+export class RecordBatchCollector {
+  readonly batches: arrow.RecordBatch[] = [];
+  private schema: Schema | null = null;
+  private arrowSchema: arrow.Schema | null = null;
+  private key = '';
+  private pending: Chunk[] = [];
+  private pendingRows = 0;
+  private pendingBytes = 0;
+  private mergeable = false;
+
+  push(c: Chunk): void {
+    if (c.schema !== this.schema) this.adopt(c.schema);
+    const bytes = chunkBytesApprox(c);
+    if (!this.mergeable || c.length >= COALESCE_ROWS || bytes >= COALESCE_BYTES) {
+      this.flush();
+      this.batches.push(chunkToRecordBatch(c, this.arrowSchema!));
+      return;
+    }
+    this.pending.push(c);
+    this.pendingRows += c.length;
+    this.pendingBytes += bytes;
+    if (this.pendingRows >= COALESCE_ROWS || this.pendingBytes >= COALESCE_BYTES) this.flush();
+  }
+
+  finish(): arrow.RecordBatch[] {
+    this.flush();
+    return this.batches;
+  }
+
+  private adopt(schema: Schema): void {
+    const key = Object.keys(schema).map((k) => `${k}:${JSON.stringify(schema[k])}`).join('\u0000');
+    if (this.schema && key === this.key) { this.schema = schema; return; }
+    this.flush();
+    this.schema = schema;
+    this.key = key;
+    this.arrowSchema = new arrow.Schema(Object.keys(schema).map((k) => toArrowField(k, schema[k]!)));
+    this.mergeable = Object.values(schema).every((t) => MERGEABLE.has(t.kind));
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const c = this.pending.length === 1 ? this.pending[0]! : concatChunks(this.schema!, this.pending);
+    this.batches.push(chunkToRecordBatch(c, this.arrowSchema!));
+    this.pending = [];
+    this.pendingRows = 0;
+    this.pendingBytes = 0;
+  }
+}
+
+const MERGEABLE = new Set<DType['kind']>(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float32', 'float64', 'int64', 'uint64', 'timestamp', 'utf8', 'binary', 'tensor']);
+
+function chunkBytesApprox(c: Chunk): number {
+  let n = 0;
+  const visit = (d: arrow.Data) => {
+    for (const v of [d.valueOffsets, d.values, d.nullBitmap] as (ArrayBufferView | undefined)[]) if (v) n += v.byteLength;
+    for (const ch of d.children) visit(ch);
+  };
+  for (const k of Object.keys(c.schema)) visit(c.columns[k]!);
+  return n;
 }
 
 /** A RecordBatch as zero-copy chunks of at most `batchSize` rows; row ids (described) start at `firstRowId`. */

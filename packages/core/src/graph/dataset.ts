@@ -13,7 +13,7 @@ import type { JoinHow, PlanNode, ProjectItem, Source } from '../plan/logical-pla
 import { knownSchema, newNodeId, resolveSchemas } from '../plan/logical-plan.ts';
 import { displayPlan } from '../plan/display.ts';
 import type { Chunk } from '../exec/chunk.ts';
-import { chunkToRecordBatch, emptyChunk } from '../exec/chunk.ts';
+import { chunkToRecordBatch, emptyChunk, RecordBatchCollector } from '../exec/chunk.ts';
 import type { ErrorPolicy, RunReport } from '../exec/report.ts';
 import { createExecutor } from '../exec/pool/pool-executor.ts';
 import type { ParallelOptions } from '../exec/pool/pool-executor.ts';
@@ -256,16 +256,10 @@ export class Dataset<S extends Schema> {
   /** Run to { table, report }. */
   async run(opts: ComputeOptions = {}): Promise<{ table: arrow.Table; report: RunReport }> {
     let report: RunReport | undefined;
-    const batches: arrow.RecordBatch[] = [];
-    let schema: Schema | undefined;
-    for await (const c of this.chunks(opts, (r) => { report = r; })) {
-      schema ??= c.schema;
-      batches.push(chunkToRecordBatch(c));
-    }
-    if (batches.length === 0) {
-      schema = await this.resolveSchema();
-      batches.push(chunkToRecordBatch(emptyChunk(schema)));
-    }
+    const out = new RecordBatchCollector();
+    for await (const c of this.chunks(opts, (r) => { report = r; })) out.push(c);
+    const batches = out.finish();
+    if (batches.length === 0) batches.push(chunkToRecordBatch(emptyChunk(await this.resolveSchema())));
     return { table: new arrow.Table(batches), report: report! };
   }
 
