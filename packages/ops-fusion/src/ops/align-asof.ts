@@ -4,7 +4,7 @@ import type * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, Schema, Simplify, TableOpCall, TimeUnit } from '@modaflow/core';
 import { defineTableOp, dtypeToString, makeChunk, InvalidArgumentError, ColumnNotFoundError, DTypeMismatchError } from '@modaflow/core';
 import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
-import { KeyReader, keyReaders, lastAtMost, lastAtMostMerge, lastBelowFromLe, mergeKeys, orderBy, readKeys, toleranceOn, type MergeKeys } from '../util/keys.ts';
+import { KeyReader, keyReaders, lastAtMost, lastBelowFromLe, mergeKeys, mergeLe, orderBy, readKeys, toleranceOn, type MergeKeys } from '../util/keys.ts';
 import { groupCodes, takeOrNull } from '../util/columns.ts';
 import { scratchI32 } from '../util/scratch.ts';
 
@@ -198,7 +198,7 @@ export function asofMerge(k: MergeKeys, direction: AsofDirection, tol: number, a
   // With `scratch` the arrays (the answer too) are reused ones: valid until the next call.
   const alloc = (slot: number) => (scratch ? scratchI32(slot, m) : new Int32Array(m));
   const le = alloc(0);
-  if (!lastAtMostMerge(k.lo.v, k.lo.off, m, k.ro.v, k.ro.off, n, le)) return null;
+  if (!mergeLe(k, le)) return null;
   // b: last right key <= x (or < x); f: first right key >= x (or > x).
   const needLt = direction === 'nearest' || (direction === 'backward') !== allowExact;
   const lt = needLt ? lastBelowFromLe(k.lo.v, k.lo.off, m, k.ro.v, k.ro.off, le, alloc(1)) : le;

@@ -3,7 +3,8 @@
 import * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema, Simplify, TableOpCall } from '@modaflow/core';
 import { defineTableOp, dt, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
-import { readKeys, orderBy, keyReaders, lastAtMost, lastAtMostMerge, mergeKeys, type KeyReader, type MergeKeys } from '../util/keys.ts';
+import { readKeys, orderBy, keyReaders, lastAtMost, mergeKeys, mergeLe, type KeyReader, type MergeKeys } from '../util/keys.ts';
+import { WASM_MERGE_MAX_LEFT, interpI64Wasm } from '../util/wasm-merge.ts';
 import { scratchI32 } from '../util/scratch.ts';
 import { isTimeKeyType, unitOf } from '../util/time-units.ts';
 import { NUMERIC_KINDS, numericColumn } from '../util/columns.ts';
@@ -114,45 +115,96 @@ function linearSorted(tk: KeyReader, sk: KeyReader, fp: Float64Array, off: numbe
 
 /**
  * linearSorted for an ascending target (mergeKeys), from le[i] = the last source row with key ≤
- * target i (lastAtMostMerge): the same values, the same NaN policy (null: a NaN sample is met),
- * with the key offsets read from their 32-bit halves inline for int64 keys.
+ * target i (lastAtMostMerge): the same values and the same NaN policy (null: a NaN sample is met).
  */
-export function linearFromLe(k: MergeKeys, le: Int32Array, fp: Float64Array, off: number, outsideNull: boolean): { values: Float64Array; valid: Uint8Array | null } | null {
+export function linearFromLe(k: MergeKeys, le: Int32Array, fp: Float64Array, outsideNull: boolean): { values: Float64Array; valid: Uint8Array | null } | null {
   const n = k.left.n, last = k.right.n - 1;
   const out = new Float64Array(n);
-  let valid: Uint8Array | null = null;
   const tk = k.left, sk = k.right;
-  // The int64 halves as locals (one base for both sides: mergeKeys' readers share it).
-  const ti = tk.i64, si = sk.i64, i64 = ti !== null && si !== null;
-  const E = new Int32Array(0), U = new Uint32Array(0);
-  const thi = ti?.hi ?? E, tlo = ti?.lo ?? U, shi = si?.hi ?? E, slo = si?.lo ?? U;
-  const toff = ti?.off ?? 0, soff = si?.off ?? 0, bhi = ti?.bhi ?? 0, blo = ti?.blo ?? 0;
-  const xl = sk.at(last);
-  for (let i = 0; i < n; i++) {
-    const j = le[i]!;
-    let y: number;
-    if (j < 0 || j === last) {
-      if (outsideNull && (j < 0 || tk.at(i) > xl)) { (valid ??= new Uint8Array(n).fill(1))[i] = 0; continue; }
-      y = fp[off + (j < 0 ? 0 : last)]!;
-    } else {
-      // numpy.interp: slope over [xp[j], xp[j+1]], then slope·(x − xp[j]) + fp[j].
-      let x: number, x0: number, x1: number;
-      if (i64) {
-        const a = (toff + i) * 2, b = (soff + j) * 2;
-        x = (thi[a + 1]! - bhi) * 4294967296 + (tlo[a]! - blo);
-        x0 = (shi[b + 1]! - bhi) * 4294967296 + (slo[b]! - blo);
-        x1 = (shi[b + 3]! - bhi) * 4294967296 + (slo[b + 2]! - blo);
-      } else { x = tk.at(i); x0 = sk.at(j); x1 = sk.at(j + 1); }
-      const y0 = fp[off + j]!, y1 = fp[off + j + 1]!;
-      if (Number.isNaN(y0) || Number.isNaN(y1)) return null;
-      const slope = (y1 - y0) / (x1 - x0);
-      y = slope * (x - x0) + y0;
-      if (Number.isNaN(y)) { y = slope * (x - x1) + y1; if (Number.isNaN(y) && y0 === y1) y = y0; }
+  const ti = tk.i64, si = sk.i64;
+  const ok = ti && si
+    ? linearI64(le, fp, new Int32Array(ti.hi.buffer, ti.hi.byteOffset, n * 2), new Int32Array(si.hi.buffer, si.hi.byteOffset, sk.n * 2), out)
+    : linearAt(le, fp, tk, sk, out);
+  if (!ok) return null;
+  // The rows clamped to an end sample: null outside the source's range when asked.
+  let valid: Uint8Array | null = null;
+  if (outsideNull) {
+    const xl = sk.at(last);
+    for (let i = 0; i < n; i++) {
+      const j = le[i]!;
+      if (j < 0 || (j === last && tk.at(i) > xl)) { (valid ??= new Uint8Array(n).fill(1))[i] = 0; out[i] = 0; }
     }
-    if (Number.isNaN(y)) return null; // an end sample is NaN: let the general path skip it
-    out[i] = y;
   }
   return { values: out, valid };
+}
+
+/** NaN met: a NaN sample (the general path must skip it), or numpy's fallbacks for ±Infinity. */
+function nanCase(y0: number, y1: number, slope: number, dx: number, d1: number): number {
+  if (Number.isNaN(y0) || Number.isNaN(y1)) return NaN;
+  let y = slope * (dx - d1) + y1; // slope·(x − xp[j+1]) + fp[j+1]
+  if (Number.isNaN(y) && y0 === y1) y = y0;
+  return y;
+}
+
+// The interpolation loop for int64 keys: one 32-bit view per side (few live arrays keep the loop
+// lean, which matters: its loads of source keys and values miss the cache), and exact distances
+// x − xp[j] and xp[j+1] − xp[j] from the halves (below 2^53: mergeKeys checked the span).
+// numpy.interp: slope = (fp[j+1] − fp[j]) / (xp[j+1] − xp[j]); slope·(x − xp[j]) + fp[j].
+function linearI64(le: Int32Array, fp: Float64Array, t: Int32Array, s: Int32Array, out: Float64Array): boolean {
+  const n = out.length, last = (s.length >> 1) - 1;
+  for (let i = 0; i < n; i++) {
+    const j = le[i]!;
+    if (j < 0 || j === last) {
+      const y = fp[j < 0 ? 0 : last]!;
+      if (Number.isNaN(y)) return false; // an end sample is NaN: let the general path skip it
+      out[i] = y;
+      continue;
+    }
+    const a = 2 * i, b = 2 * j;
+    const h0 = s[b + 1]!, l0 = s[b]! >>> 0;
+    const dx = (t[a + 1]! - h0) * 4294967296 + ((t[a]! >>> 0) - l0);
+    const d1 = (s[b + 3]! - h0) * 4294967296 + ((s[b + 2]! >>> 0) - l0);
+    const y0 = fp[j]!, y1 = fp[j + 1]!;
+    const slope = (y1 - y0) / d1;
+    let y = slope * dx + y0;
+    if (y !== y) { y = nanCase(y0, y1, slope, dx, d1); if (y !== y) return false; }
+    out[i] = y;
+  }
+  return true;
+}
+
+/** linearI64 for float64 keys, read through the readers. */
+function linearAt(le: Int32Array, fp: Float64Array, tk: KeyReader, sk: KeyReader, out: Float64Array): boolean {
+  const n = out.length, last = sk.n - 1;
+  for (let i = 0; i < n; i++) {
+    const j = le[i]!;
+    if (j < 0 || j === last) {
+      const y = fp[j < 0 ? 0 : last]!;
+      if (Number.isNaN(y)) return false;
+      out[i] = y;
+      continue;
+    }
+    const x = tk.at(i), x0 = sk.at(j), x1 = sk.at(j + 1);
+    const y0 = fp[j]!, y1 = fp[j + 1]!;
+    const slope = (y1 - y0) / (x1 - x0);
+    let y = slope * (x - x0) + y0;
+    if (y !== y) { y = nanCase(y0, y1, slope, x - x0, x1 - x0); if (y !== y) return false; }
+    out[i] = y;
+  }
+  return true;
+}
+
+/** Validity of an ascending target's rows (mergeKeys): 0 outside the source's key range, or null when none is. */
+function outsideRows(k: MergeKeys): Uint8Array | null {
+  const tk = k.left, sk = k.right, n = tk.n;
+  const lo = sk.at(0), hi = sk.at(sk.n - 1);
+  let a = 0, b = n;
+  while (a < n && tk.at(a) < lo) a++;
+  while (b > a && tk.at(b - 1) > hi) b--;
+  if (a === 0 && b === n) return null;
+  const valid = new Uint8Array(n);
+  valid.fill(1, a, b);
+  return valid;
 }
 
 /** A float64 column over `values`, null where valid[i] is 0 (no copy of the values). */
@@ -186,13 +238,21 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
     const t = r.schema[c]!;
     const d = r.columns[c]!;
     const scalar = t.kind !== 'tensor' && d.nullCount === 0 && !(d.values instanceof BigInt64Array) && !(d.values instanceof BigUint64Array);
-    if (mk && scalar) {
-      if (le === undefined) {
-        le = scratchI32(0, n);
-        if (!lastAtMostMerge(mk.lo.v, mk.lo.off, n, mk.ro.v, mk.ro.off, mk.right.n, le)) le = null;
+    if (mk && scalar && le !== null) {
+      if (mk.l64 && mk.r64 && d.values instanceof Float64Array && n <= WASM_MERGE_MAX_LEFT) {
+        // int64 keys and float64 values: search and interpolation in one WebAssembly pass.
+        const out = new Float64Array(n);
+        const ok = interpI64Wasm(mk.l64, mk.r64, d.values, out);
+        if (ok === 1) { cols[c] = float64Data(out, p.outside === 'null' ? outsideRows(mk) : null); continue; }
+        if (ok === 0) le = null; // the source is not ascending: the general path for every column
+      } else {
+        if (le === undefined) {
+          le = scratchI32(0, n);
+          if (!mergeLe(mk, le)) le = null;
+        }
+        const y = le && linearFromLe(mk, le, d.values as Float64Array, p.outside === 'null');
+        if (y) { cols[c] = float64Data(y.values, y.valid); continue; }
       }
-      const y = le && linearFromLe(mk, le, d.values as Float64Array, 0, p.outside === 'null');
-      if (y) { cols[c] = float64Data(y.values, y.valid); continue; }
     }
     if (kr && kr.sorted[1] && scalar) {
       const y = linearSorted(kr.readers[0]!, kr.readers[1]!, d.values as Float64Array, 0, p.outside === 'null');

@@ -6,6 +6,7 @@
 import type * as arrow from 'apache-arrow';
 import type { DType } from '@modaflow/core';
 import { OpError, dtypeToString } from '@modaflow/core';
+import { WASM_MERGE_MAX_LEFT, lastAtMostI64Wasm } from './wasm-merge.ts';
 
 /** Keys of one or more inputs on a common scale: all float64, or all bigint. */
 export interface Keys {
@@ -269,6 +270,9 @@ export interface MergeKeys {
   readonly right: KeyReader;
   readonly lo: { readonly v: Float64Array; readonly off: number };
   readonly ro: { readonly v: Float64Array; readonly off: number };
+  /** int64 / timestamp keys: the columns' values (for the WebAssembly kernels); null for float64. */
+  readonly l64: BigInt64Array | null;
+  readonly r64: BigInt64Array | null;
 }
 
 function ordinals(d: arrow.Data, f64: boolean): { v: Float64Array; off: number } {
@@ -291,7 +295,17 @@ export function mergeKeys(left: arrow.Data, right: arrow.Data, lt: DType, rt: DT
   const fits = (r: KeyReader, i: number) => { const x = r.at(i); return x < limit && x > -limit; };
   const [l, r] = kr;
   if (!fits(l, 0) || !fits(l, l.n - 1) || !fits(r, 0) || !fits(r, r.n - 1)) return null;
-  return { left: l, right: r, lo, ro };
+  const i64s = (d: arrow.Data) => (f64 ? null : (d.values as BigInt64Array).subarray(0, d.length));
+  return { left: l, right: r, lo, ro, l64: i64s(left), r64: i64s(right) };
+}
+
+/**
+ * lastAtMostMerge over mergeKeys' sides into out (left length): in WebAssembly for int64 keys
+ * (the same answers), else in JS. False when the right side does not ascend.
+ */
+export function mergeLe(k: MergeKeys, out: Int32Array): boolean {
+  if (k.l64 && k.r64 && k.l64.length <= WASM_MERGE_MAX_LEFT) return lastAtMostI64Wasm(k.l64, k.r64, out);
+  return lastAtMostMerge(k.lo.v, k.lo.off, k.left.n, k.ro.v, k.ro.off, k.right.n, out);
 }
 
 /** Readers on one scale (the base is the first key of the first input), no checks. */
