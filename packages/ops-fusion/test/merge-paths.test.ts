@@ -311,3 +311,14 @@ test('the WebAssembly kernels equal the JS ones over many chunks: runs of equal 
     assert.equal(lastAtMostI64Wasm(t, bad2, got), false, name);
   }
 });
+
+test('the WebAssembly merge at the ends of int64: keys and left rows at INT64_MIN and INT64_MAX', () => {
+  const MIN = -(2n ** 63n);
+  const s = BigInt64Array.of(MIN, MIN, -1n, 0n, 0n, 1n, I64_MAX - 1n, I64_MAX, I64_MAX);
+  const t = BigInt64Array.of(MIN, MIN + 1n, -2n, -1n, 0n, 2n, I64_MAX - 1n, I64_MAX);
+  const out = new Int32Array(t.length);
+  assert.equal(lastAtMostI64Wasm(t, s, out), true);
+  assert.deepEqual([...out], [1, 1, 1, 2, 4, 5, 6, 8]);
+  assert.equal(lastAtMostI64Wasm(BigInt64Array.of(MIN - 0n), BigInt64Array.of(0n), out.subarray(0, 1)), true);
+  assert.equal(out[0], -1);
+});

@@ -43,9 +43,9 @@ export function takeOrNull(t: DType, data: arrow.Data, idx: Int32Array): arrow.D
 }
 
 /**
- * takeOrNull of a fixed-width scalar column without nulls: one tight loop (8-byte values are
- * copied as 32-bit halves, never as bigints or through a float64 read, which may change NaN
- * payloads), then a validity bitmap only when some row is unmatched.
+ * takeOrNull of a fixed-width scalar column without nulls: one tight loop (int64 values are
+ * copied as 32-bit halves, never as bigints, nor as doubles: -1 is a NaN pattern, which an engine
+ * may canonicalize), then a validity bitmap only when some row is unmatched.
  */
 function takeScalar(data: arrow.Data, idx: Int32Array): arrow.Data {
   const n = idx.length;
@@ -53,7 +53,16 @@ function takeScalar(data: arrow.Data, idx: Int32Array): arrow.Data {
   const Ctor = values.constructor as new (n: number) => TypedArray;
   const out = new Ctor(n);
   let misses = 0;
-  if (values.BYTES_PER_ELEMENT === 8) {
+  if (values instanceof Float64Array) {
+    // float64 as doubles (half the accesses of the 32-bit halves below; as before this fast path,
+    // a NaN's payload is whatever the engine's double moves keep — V8 keeps it).
+    const dst = out as Float64Array;
+    for (let i = 0; i < n; i++) {
+      const j = idx[i]!;
+      if (j < 0) { misses++; continue; }
+      dst[i] = values[j]!;
+    }
+  } else if (values.BYTES_PER_ELEMENT === 8) {
     const src = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
     const dst = new Int32Array(out.buffer, out.byteOffset, n * 2);
     for (let i = 0; i < n; i++) {

@@ -37,6 +37,16 @@ static int ascending(const int64_t *s, int a, int len, int64_t *prev) {
   return 1;
 }
 
+// The last row in [j, end) with key ≤ x, given s[j] ≤ x (or j = g0 − 1 = -1): strides of 16,
+// then 8, 4, 2, 1 as selects, not branches (the strides' exit is the one mispredicted branch).
+static inline int search(const int64_t *s, int g0, int end, int j, int64_t x) {
+  while (j + 16 < end && s[j + 16 - g0] <= x) j += 16;
+  for (int step = 8; step > 0; step >>= 1) {
+    if (j + step < end) j += s[j + step - g0] <= x ? step : 0;
+  }
+  return j;
+}
+
 // One chunk of the right side: s[0..len) are global rows g0..g0+len, of which rows from `ov` on
 // are new (ov = 1: s[0] is the previous chunk's last row). Left keys t[0..m) ascend. For each left
 // row whose answer lies in the rows read so far (its key is below the chunk's last key, or every
@@ -53,8 +63,7 @@ int merge_le_i64(const int64_t *s, int ov, int len, int g0, int final, const int
   for (; i < m; i++) {
     const int64_t x = t[i];
     if (!final && !(x < last)) break;
-    while (j + 16 < end && s[j + 16 - g0] <= x) j += 16;
-    while (j + 1 < end && s[j + 1 - g0] <= x) j++;
+    j = search(s, g0, end, j, x);
     out[i] = j;
   }
   w->i = i;
@@ -75,8 +84,7 @@ int interp_i64(const int64_t *s, const double *y, int ov, int len, int g0, int f
   for (; i < m; i++) {
     const int64_t x = t[i];
     if (!final && !(x < last)) break;
-    while (j + 16 < end && s[j + 16 - g0] <= x) j += 16;
-    while (j + 1 < end && s[j + 1 - g0] <= x) j++;
+    j = search(s, g0, end, j, x);
     double v;
     if (j < 0 || j == n - 1) {
       // j < 0 only in the first chunk (g0 = 0), j = n - 1 only in the last.
