@@ -2,7 +2,7 @@
 // nearest) within a tolerance, optionally within the same group — pandas.merge_asof semantics.
 import type * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, Schema, Simplify, TableOpCall, TimeUnit } from '@modaflow/core';
-import { defineTableOp, dtypeToString, makeChunk, InvalidArgumentError, ColumnNotFoundError, DTypeMismatchError } from '@modaflow/core';
+import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, InvalidArgumentError, ColumnNotFoundError, DTypeMismatchError } from '@modaflow/core';
 import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
 import { KeyReader, keyReaders, lastAtMost, lastBelowFromLe, mergeKeys, mergeLe, orderBy, readKeys, toleranceOn, type MergeKeys } from '../util/keys.ts';
 import { groupCodes, takeOrNull } from '../util/columns.ts';
@@ -257,7 +257,7 @@ function assemble(l: Chunk, r: Chunk, p: AlignAsofParams, idx: Int32Array): Chun
   const cols: Record<string, arrow.Data> = { ...l.columns };
   for (const k of rightColumns(p, r.schema)) cols[k] = takeOrNull(r.schema[k]!, r.columns[k]!, idx);
   if (p.rightKeyAs !== undefined) cols[p.rightKeyAs] = takeOrNull(r.schema[p.on]!, r.columns[p.on]!, idx);
-  return makeChunk(schema, cols, l.rowIds);
+  return makeChunk(schema, cols, rowIdsOf(l));
 }
 
 export const alignAsofOp = defineTableOp<AlignAsofParams>({

@@ -2,7 +2,7 @@
 // semantics), previous sample, or nearest sample — for numeric and fixed-shape tensor columns.
 import * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema, Simplify, TableOpCall } from '@modaflow/core';
-import { defineTableOp, dt, dtypeToString, makeChunk, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
+import { defineTableOp, dt, dtypeToString, makeChunk, rowIdsOf, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
 import { readKeys, orderBy, keyReaders, lastAtMost, mergeKeys, mergeLe, type KeyReader, type MergeKeys } from '../util/keys.ts';
 import { WASM_MERGE_MAX_LEFT, interpI64Wasm } from '../util/wasm-merge.ts';
 import { scratchI32 } from '../util/scratch.ts';
@@ -331,7 +331,7 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
     }
     cols[c] = buildData(ot, vals);
   }
-  return makeChunk(outputs(p, [l.schema, r.schema]), cols, l.rowIds);
+  return makeChunk(outputs(p, [l.schema, r.schema]), cols, rowIdsOf(l));
 }
 
 export const interpolateOp = defineTableOp<InterpolateParams>({
