@@ -15,7 +15,7 @@ import type { PhysicalPlan, Stage, StageStats } from '../physical-plan.ts';
 import { planPhysical, stageLabel } from '../physical-plan.ts';
 import { chunkBytes, decodeChunk, encodeChunk } from './transfer.ts';
 import { runSteps } from './run-steps.ts';
-import type { StageReply, StepSpec, StepStats, WireError } from './protocol.ts';
+import type { StageReply, StageTask, StepSpec, StepStats, WireError } from './protocol.ts';
 import type { ProgressEvent, ProgressObserver } from './progress.ts';
 import { defaultWorkers, getPool } from './pool.ts';
 import type { Piscina } from 'piscina';
@@ -58,6 +58,8 @@ const FRESH_SOURCES = new Set(['fromRows', 'readCsv', 'readManifest']);
 const TASK_TARGET_MS = 1;
 /** Most batches in one task. */
 const MAX_BATCHES_PER_TASK = 16;
+/** Times a task queued behind dying workers is sent again before it counts as failed itself. */
+const MAX_REQUEUES = 4;
 
 function fromWire(e: WireError): ModaflowError {
   const ctx = {
@@ -65,6 +67,19 @@ function fromWire(e: WireError): ModaflowError {
     ...(e.row !== undefined ? { row: e.row } : {}), ...(e.fix !== undefined ? { fix: e.fix } : {}),
   };
   return new OpError((e.code as ErrorCode) ?? 'MF_OP_FAILED', e.message, ctx);
+}
+
+/** The task's result, or a rejection as soon as the run is cancelled (the task itself runs on, its result dropped). */
+function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) { task.catch(() => {}); return Promise.reject(abortError()); }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => { task.catch(() => {}); reject(abortError()); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    task.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
 }
 
 function abortError(): AbortError {
@@ -77,10 +92,17 @@ export class StageExecutor extends InProcessExecutor {
   readonly pool: PoolOptions;
   /** Per-stage figures, filled as the run proceeds. */
   readonly stageStats = new Map<number, StageStats>();
+  /**
+   * Set (to 1) when the run is cancelled: a queued task reads it before each batch and returns
+   * at once (shared memory, so it is seen while the task waits in a worker's queue).
+   */
+  private readonly cancelled = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(root: PlanNode, opts: ExecOptions, pool: PoolOptions, physical: PhysicalPlan = planPhysical(root)) {
     super(opts);
     validatePoolOptions(pool);
+    const flag = this.cancelled;
+    opts.signal.addEventListener('abort', () => Atomics.store(flag, 0, 1), { once: true });
     this.pool = pool;
     this.physical = physical;
     for (const s of physical.stages) {
@@ -291,12 +313,25 @@ export class StageExecutor extends InProcessExecutor {
     }
   }
 
-  /** Send one task (one or more batches) to the pool; retry when its worker dies; never rejects. */
-  private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], chunks: Chunk[], transfer: boolean, seq0: number): Promise<Done[]> {
+  /**
+   * Send one task (one or more batches) to the pool; retry when its worker dies; never rejects.
+   *
+   * A task may wait in a worker's queue behind the one it is running (two per worker), so that a
+   * worker goes from one task to the next without a round trip through this thread — on this
+   * 2-core VM each such turnaround left a worker idle for 0.4–0.9 ms. A task queued behind one
+   * whose worker dies dies with it, so queueing is used only where that costs nothing: the batches
+   * are kept for a retry (not transferred, retries ≥ 1) and there is no task timeout (which needs
+   * a task piscina can abort, and those run alone). Retries always run alone (`isolated`): a batch
+   * that kills its worker cannot take another one down twice. A cancelled run stops waiting at
+   * once; its queued tasks see `cancelled` and return without running.
+   */
+  private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], chunks: Chunk[], transfer: boolean, seq0: number, isolated = false): Promise<Done[]> {
     const st = this.stageStats.get(s.id)!;
     // Row ids are kept to name the rows if the batch is lost.
     const rowIds = chunks.map((c) => { const ids = rowIdsOf(c); return transfer && ids instanceof Float64Array ? ids.slice() : ids; });
     const each = (f: (i: number) => Done): Done[] => chunks.map((_, i) => f(i));
+    let started: Int32Array | null = null;
+    let requeued = 0;
     for (let attempt = 0; ; attempt++) {
       const encs = chunks.map((c) => encodeChunk(c, transfer));
       const transferList = encs.length === 1 ? encs[0]!.transferList : encs.flatMap((e) => e.transferList);
@@ -304,9 +339,14 @@ export class StageExecutor extends InProcessExecutor {
       // A hung kernel (an endless loop) must not hang the run: past the timeout the task is
       // aborted, which stops its worker, and the batch is handled like one whose worker died.
       const timeout = Number.isFinite(this.pool.taskTimeoutMs) ? AbortSignal.timeout(this.pool.taskTimeoutMs * chunks.length) : undefined;
+      const queued = !isolated && attempt === 0 && !transfer && !timeout && this.pool.retries >= 1;
       const signal = timeout ? AbortSignal.any([this.opts.signal, timeout]) : this.opts.signal;
       try {
-        const reply = await pool.run({ steps, seed: this.opts.seed, chunks: encs.map((e) => e.wire) }, { transferList, signal }) as StageReply;
+        started = queued ? new Int32Array(new SharedArrayBuffer(4)) : null;
+        const task: StageTask = { steps, seed: this.opts.seed, chunks: encs.map((e) => e.wire), cancelled: this.cancelled, ...(started ? { started } : {}) };
+        const reply = (queued
+          ? await untilAborted(pool.run(task, { transferList }), this.opts.signal)
+          : await pool.run(task, { transferList, signal })) as StageReply;
         const roundTripMs = performance.now() - t0;
         return each((i): Done => {
           const b = reply.batches[i]!, enc = encs[i]!, seq = seq0 + i;
@@ -319,6 +359,11 @@ export class StageExecutor extends InProcessExecutor {
         });
       } catch (e) {
         if (this.opts.signal.aborted) return each((i) => ({ seq: seq0 + i, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }));
+        // Queued behind a task whose worker died, never started: send it again as it was (no
+        // attempt used, no retry reported). This ends: retries run alone, so they cannot take a
+        // queued task down, and each batch that kills its worker is retried a bounded number of times.
+        // (Bounded all the same, for workers that die before they start anything.)
+        if (started && Atomics.load(started, 0) === 0 && requeued < MAX_REQUEUES) { requeued++; attempt--; continue; }
         const reason = timeout?.aborted ? `the batch ran longer than taskTimeoutMs (${this.pool.taskTimeoutMs} ms)` : (e as Error)?.message ?? String(e);
         if (pool.threads.length === 0) {
           const error = new WorkerError('MF_WORKER', `no worker could start: ${reason}`, { op: stageLabel(s), fix: 'check that the op modules import cleanly in a worker thread, or run with workers: 0' });
@@ -329,10 +374,11 @@ export class StageExecutor extends InProcessExecutor {
         if (chunks.length > 1 && !transfer) {
           st.retries += chunks.length;
           for (let i = 0; i < chunks.length; i++) this.emit({ type: 'batch-retry', stage: s.id, seq: seq0 + i, attempt: attempt + 1, reason });
-          const alone = await Promise.all(chunks.map((c, i) => this.dispatch(pool, s, steps, [c], false, seq0 + i)));
+          const alone = await Promise.all(chunks.map((c, i) => this.dispatch(pool, s, steps, [c], false, seq0 + i, true)));
           return alone.flat();
         }
         if (attempt < this.pool.retries && !transfer) {
+          isolated = true;
           st.retries++;
           for (let i = 0; i < chunks.length; i++) this.emit({ type: 'batch-retry', stage: s.id, seq: seq0 + i, attempt: attempt + 1, reason });
           continue;

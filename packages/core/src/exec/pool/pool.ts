@@ -87,7 +87,9 @@ export function getPool(n: number): Piscina {
       // Backpressure lives in the executor (bounded batches and bytes in flight); the queue only
       // ever holds what the executor allowed.
       maxQueue: Infinity,
-      concurrentTasksPerWorker: 1,
+      // A task may wait in a worker's queue behind the running one (see StageExecutor.dispatch:
+      // only tasks whose batches are kept for a retry, never abortable ones, which run alone).
+      concurrentTasksPerWorker: 2,
     });
     // A worker that dies between tasks is replaced by piscina; the error it emits then has no
     // task to fail, and an unhandled 'error' event would crash the process.

@@ -20,6 +20,10 @@ export interface StageTask {
   readonly steps: readonly StepSpec[];
   readonly seed: number;
   readonly chunks: readonly WireChunk[];
+  /** The run's cancel flag (shared memory): non-zero once the run is cancelled. */
+  readonly cancelled?: Int32Array;
+  /** Set (shared memory) by the worker when it starts the task: a task that dies unstarted was only queued. */
+  readonly started?: Int32Array;
 }
 
 /** Rows and time of one step over one batch. */

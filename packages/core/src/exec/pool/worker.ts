@@ -27,11 +27,22 @@ const ready: Promise<unknown> = tsxApi && !(globalThis as { [k: symbol]: unknown
   ? import(tsxApi).then((m: { register(): unknown }) => m.register())
   : Promise.resolve();
 
+// Tasks run one after another: a task queued behind another (piscina hands a worker up to two)
+// starts when the one before it has finished, so `started` tells which one a dying worker was running.
+let previous: Promise<unknown> = Promise.resolve();
+
 /**
  * Runs one stage task: each of its batches in turn. Errors come back as data, per batch, so their
  * code and context survive the hop and the task's other batches still count.
  */
-export default async function runStageTask(task: StageTask): Promise<unknown> {
+export default function runStageTask(task: StageTask): Promise<unknown> {
+  const run = previous.then(() => runTask(task));
+  previous = run.catch(() => {});
+  return run;
+}
+
+async function runTask(task: StageTask): Promise<unknown> {
+  if (task.started) Atomics.store(task.started, 0, 1);
   const batches: BatchReply[] = [];
   try {
     await ready;
@@ -41,6 +52,11 @@ export default async function runStageTask(task: StageTask): Promise<unknown> {
   }
   const transferList: ArrayBuffer[] = [];
   for (const wire of task.chunks) {
+    // A task that waited in this worker's queue while its run was cancelled does no work.
+    if (task.cancelled && Atomics.load(task.cancelled, 0) !== 0) {
+      batches.push({ ok: false, error: { name: 'AbortError', code: 'MF_ABORTED', message: 'the run was cancelled' } });
+      continue;
+    }
     const t0 = performance.now();
     try {
       const r = await runSteps(task.steps, decodeChunk(wire), task.seed);
