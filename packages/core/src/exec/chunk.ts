@@ -163,7 +163,6 @@ export interface MaskScan {
 }
 
 const ONES = 0x01010101;
-const NO_WORDS = new Uint32Array(0);
 
 /**
  * One pass over a mask (non-zero byte = kept): the count and the runs together. Whole 4-byte
@@ -171,40 +170,40 @@ const NO_WORDS = new Uint32Array(0);
  * keeps (or drops) most rows costs about a quarter of a byte loop.
  */
 export function scanMask(mask: Uint8Array): MaskScan {
+  // Plain locals, no closure (variables a closure captures live in a heap context: every access
+  // in the loop would go through it), and the run bounds array sized for the most runs kept.
   const n = mask.length;
   const cap = (n >> 4) + 1; // more runs than this: too short to be worth copying run by run
-  let runs = new Int32Array(3 * Math.min(cap, 256));
-  let r = 0, count = 0, kept = 0, inRun = false, start = 0, over = false;
-  const end = (at: number) => {
-    const len = at - start;
-    kept += len;
-    if (over) return;
-    if (++count > cap) { over = true; return; }
-    if (r + 3 > runs.length) { const g = new Int32Array(Math.min(3 * cap, runs.length * 2)); g.set(runs); runs = g; }
-    runs[r] = kept - len; runs[r + 1] = start; runs[r + 2] = len;
-    r += 3;
-  };
-  let i = 0;
+  const bounds = new Int32Array(2 * cap);
+  let b = 0, count = 0, kept = 0, start = -1, i = 0;
   const align = (4 - (mask.byteOffset & 3)) & 3;
   const head = Math.min(n, align);
   for (; i < head; i++) {
-    if (mask[i]) { if (!inRun) { inRun = true; start = i; } } else if (inRun) { end(i); inRun = false; }
+    if (mask[i]) { if (start < 0) start = i; } else if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; }
   }
-  const words = head === align ? new Uint32Array(mask.buffer, mask.byteOffset + head, (n - head) >> 2) : NO_WORDS;
-  for (let k = 0; k < words.length; k++) {
-    const v = words[k]!;
-    if (v === ONES) { if (!inRun) { inRun = true; start = i; } i += 4; continue; }
-    if (v === 0) { if (inRun) { end(i); inRun = false; } i += 4; continue; }
-    for (const e = i + 4; i < e; i++) {
-      if (mask[i]) { if (!inRun) { inRun = true; start = i; } } else if (inRun) { end(i); inRun = false; }
+  if (head === align) {
+    const words = new Uint32Array(mask.buffer, mask.byteOffset + head, (n - head) >> 2);
+    for (let k = 0; k < words.length; k++) {
+      const v = words[k]!;
+      if (v === ONES) { if (start < 0) start = i; i += 4; continue; }
+      if (v === 0) { if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; } i += 4; continue; }
+      for (const e = i + 4; i < e; i++) {
+        if (mask[i]) { if (start < 0) start = i; } else if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; }
+      }
     }
   }
   for (; i < n; i++) {
-    if (mask[i]) { if (!inRun) { inRun = true; start = i; } } else if (inRun) { end(i); inRun = false; }
+    if (mask[i]) { if (start < 0) start = i; } else if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; }
   }
-  if (inRun) end(n);
-  const useRuns = !over && kept >= 64 && count <= kept >> 4;
-  return { kept, runs: useRuns ? runs.subarray(0, r) : null };
+  if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = n; } kept += n - start; }
+  if (count > cap || kept < 64 || count > kept >> 4) return { kept, runs: null };
+  const runs = new Int32Array((b >> 1) * 3);
+  for (let k = 0, r = 0, dst = 0; k < b; k += 2, r += 3) {
+    const len = bounds[k + 1]! - bounds[k]!;
+    runs[r] = dst; runs[r + 1] = bounds[k]!; runs[r + 2] = len;
+    dst += len;
+  }
+  return { kept, runs };
 }
 
 const NO_INDEX = new Uint32Array(0);
