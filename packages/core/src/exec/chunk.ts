@@ -466,16 +466,17 @@ export function chunkToRecordBatch(c: Chunk, arrowSchema?: arrow.Schema): arrow.
   return new arrow.RecordBatch(schema, data);
 }
 
-/** Rows below which output batches are merged into one record batch when collected. */
+/** Output batches under this many rows are merged when collected… */
+const SMALL_ROWS = 1024;
+/** …into record batches of about this many rows. */
 const COALESCE_ROWS = 16_384;
 /** Bytes at which merging stops. */
 const COALESCE_BYTES = 4 << 20;
 
 /**
- * Collects a run's output chunks into record batches for one Arrow table. Small chunks (many
- * batches of a few rows: each record batch costs a dozen JS objects that live as long as the
- * table, and consumers iterate batches) are merged into record batches of about COALESCE_ROWS
- * rows, when every column has a buffer-copy concatenation (numbers, strings, binaries,
+ * Collects a run's output chunks into record batches for one Arrow table. Small chunks (under
+ * SMALL_ROWS rows: each record batch costs a dozen JS objects that live as long as the table, and
+ * consumers iterate batches) are merged into record batches of about COALESCE_ROWS rows, when every column has a buffer-copy concatenation (numbers, strings, binaries,
  * fixed-shape tensors); other chunks become one record batch each, without a copy. All batches
  * share one Arrow schema.
  */
@@ -492,7 +493,7 @@ export class RecordBatchCollector {
   push(c: Chunk): void {
     if (c.schema !== this.schema) this.adopt(c.schema);
     const bytes = chunkBytesApprox(c);
-    if (!this.mergeable || c.length >= COALESCE_ROWS || bytes >= COALESCE_BYTES) {
+    if (!this.mergeable || c.length >= SMALL_ROWS || bytes >= COALESCE_BYTES) {
       this.flush();
       this.batches.push(chunkToRecordBatch(c, this.arrowSchema!));
       return;
