@@ -12,7 +12,7 @@ import { alignAsofOp, interpolateOp } from '../src/index.ts';
 import { asofIndices, asofMerge } from '../src/ops/align-asof.ts';
 import { lastAtMostMerge, lastBelowFromLe, mergeKeys } from '../src/util/keys.ts';
 import { takeOrNull } from '../src/util/columns.ts';
-import { interpI64Wasm, lastAtMostI64Wasm } from '../src/util/wasm-merge.ts';
+import { gather64Wasm, interpI64Wasm, lastAtMostI64Wasm } from '../src/util/wasm-merge.ts';
 import { linearFromLe } from '../src/ops/interpolate.ts';
 
 const I64_MAX = 2n ** 63n - 1n;
@@ -321,4 +321,22 @@ test('the WebAssembly merge at the ends of int64: keys and left rows at INT64_MI
   assert.deepEqual([...out], [1, 1, 1, 2, 4, 5, 6, 8]);
   assert.equal(lastAtMostI64Wasm(BigInt64Array.of(MIN - 0n), BigInt64Array.of(0n), out.subarray(0, 1)), true);
   assert.equal(out[0], -1);
+});
+
+test('gather64Wasm: rows at non-decreasing indices across chunks, -1 as 0, bits as they are; refuses a decreasing index', () => {
+  const n = 200_000;
+  const v = BigInt64Array.from({ length: n }, (_, k) => (k % 3 === 0 ? -1n : BigInt(k) * 0x100000001n));
+  const idx = Int32Array.from({ length: 9000 }, (_, i) => (i < 5 || i % 97 === 0 || i > 8990 ? -1 : Math.floor(i * 22.2)));
+  const out = new BigInt64Array(idx.length).fill(7n);
+  assert.equal(gather64Wasm(v, idx, out), true);
+  assert.deepEqual([...out], Array.from(idx, (j) => (j < 0 ? 0n : v[j]!)));
+  const f = new Float64Array(v.buffer);
+  const fo = new Float64Array(idx.length);
+  assert.equal(gather64Wasm(f, idx, fo), true);
+  assert.deepEqual([...new BigInt64Array(fo.buffer)], [...out]);
+  assert.equal(gather64Wasm(v, Int32Array.of(5, 100_000, 3), new BigInt64Array(3)), false);
+  // Through takeOrNull (a timestamp column, unmatched rows null).
+  const d = takeOrNull(dt.timestamp('ns'), buildData(dt.timestamp('ns'), v), idx);
+  assert.equal(d.nullCount, idx.filter((j) => j < 0).length);
+  assert.deepEqual([...(d.values as BigInt64Array)], [...out]);
 });

@@ -10,6 +10,7 @@ interface Exports {
   readonly __heap_base: WebAssembly.Global;
   merge_le_i64(s: number, ov: number, len: number, g0: number, final: number, t: number, m: number, out: number, w: number): number;
   interp_i64(s: number, y: number, ov: number, len: number, g0: number, final: number, n: number, t: number, m: number, out: number, w: number): number;
+  gather64(y: number, c0: number, c1: number, idx: number, i0: number, m: number, out: number): number;
 }
 
 const CHUNK = 65_536; // long-side rows per copy: 512 KiB of keys (+ values), cache-resident
@@ -74,4 +75,33 @@ export function interpI64Wasm(t: BigInt64Array, s: BigInt64Array, y: Float64Arra
   }
   out.set(new Float64Array(ex.memory.buffer, O, m));
   return 1;
+}
+
+/**
+ * out[i] = values[idx[i]] for 8-byte values (bits copied as they are), 0 where idx[i] is -1; idx
+ * must not decrease over its non-negative entries. The column is copied chunk by chunk, only the
+ * chunks some index falls in. False when idx turns out not monotone (out is then partial). For
+ * dense indices (an as-of join's answers): a JS gather of rows far apart in memory waits on each
+ * miss, the chunk copies stream. idx.length ≤ WASM_MERGE_MAX_LEFT.
+ */
+export function gather64Wasm(values: BigInt64Array | Float64Array, idx: Int32Array, out: BigInt64Array | Float64Array): boolean {
+  const m = idx.length, n = values.length;
+  const { out: O } = layout(m);
+  const mem = new Uint8Array(ex.memory.buffer);
+  mem.set(new Uint8Array(idx.buffer, idx.byteOffset, m * 4), T);
+  const ix = new Int32Array(ex.memory.buffer, T, m);
+  let i = 0;
+  while (i < m && ix[i]! < 0) i++;
+  const lead = i;
+  while (i < m) {
+    // The chunk holding row idx[i] (chunks without any index are never copied).
+    const c0 = ix[i]! - (ix[i]! % CHUNK), c1 = Math.min(n, c0 + CHUNK);
+    mem.set(bytes(values, c0, c1), Y);
+    i = ex.gather64(Y, c0, c1, T, i, m, O);
+    if (i < 0) return false;
+  }
+  const dst = new Uint8Array(out.buffer, out.byteOffset, m * 8);
+  dst.set(new Uint8Array(ex.memory.buffer, O + lead * 8, (m - lead) * 8), lead * 8);
+  dst.fill(0, 0, lead * 8);
+  return true;
 }

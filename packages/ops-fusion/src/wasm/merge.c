@@ -110,3 +110,20 @@ int interp_i64(const int64_t *s, const double *y, int ov, int len, int g0, int f
   w->j = j;
   return 1;
 }
+
+// Rows idx[i] of a column, for i from i0 on while idx[i] < c1: out[i] = y[idx[i] − c0], where y
+// holds the column's rows c0..c1 (idx[i] = −1: out[i] = 0, the caller marks it null). idx must not
+// decrease over its non-negative entries (an as-of join's answers for an ascending left side).
+// Returns the next i, or −1 when an index falls before c0 (not monotone: the caller gathers
+// another way).
+int gather64(const int64_t *y, int c0, int c1, const int32_t *idx, int i0, int m, int64_t *out) {
+  int i = i0;
+  for (; i < m; i++) {
+    const int32_t j = idx[i];
+    if (j >= c1) break;
+    if (j < 0) { out[i] = 0; continue; }
+    if (j < c0) return -1;
+    out[i] = y[j - c0];
+  }
+  return i;
+}
