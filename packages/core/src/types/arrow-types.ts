@@ -18,8 +18,20 @@ const UNIT: Record<TimeUnit, arrow.TimeUnit> = {
   ns: arrow.TimeUnit.NANOSECOND,
 };
 
-/** The Arrow storage type of a dtype (extension metadata lives on the field, see toArrowField). */
+const arrowTypes = new WeakMap<DType, arrow.DataType>();
+
+/**
+ * The Arrow storage type of a dtype (extension metadata lives on the field, see toArrowField).
+ * One instance per dtype object (Arrow types are not mutated once made): the executor asks for
+ * it per batch and column.
+ */
 export function toArrowType(t: DType): arrow.DataType {
+  let a = arrowTypes.get(t);
+  if (!a) { a = makeArrowType(t); arrowTypes.set(t, a); }
+  return a;
+}
+
+function makeArrowType(t: DType): arrow.DataType {
   switch (t.kind) {
     case 'bool': return new arrow.Bool();
     case 'int8': return new arrow.Int8();
