@@ -402,14 +402,34 @@ function adjacentViews(parts: readonly TypedArray[], n: number): TypedArray | nu
   return new (first.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArray)(first.buffer, first.byteOffset, n);
 }
 
+/** Every part reads its validity from the same bitmap, each starting where the one before ended. */
+function sharedBitmap(parts: readonly arrow.Data[]): boolean {
+  const b0 = parts[0]!.nullBitmap;
+  if (!b0 || b0.length === 0) return false;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!, q = parts[i - 1]!;
+    if (p.nullBitmap !== b0 && (!p.nullBitmap || p.nullBitmap.buffer !== b0.buffer || p.nullBitmap.byteOffset !== b0.byteOffset)) return false;
+    if (p.offset !== q.offset + q.length) return false;
+  }
+  return true;
+}
+
 function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
   const type = parts[0]!.type;
   switch (t.kind) {
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
     case 'float32': case 'float64': case 'int64': case 'uint64': case 'timestamp': {
       const views = parts.map((p) => (p.values as Float64Array).subarray(0, p.length));
-      const same = parts.every((p) => p.nullCount === 0) ? adjacentViews(views, n) : null;
-      if (same) return arrow.makeData({ type: type as arrow.Int32, length: n, nullCount: 0, data: same as unknown as Int32Array });
+      const same = adjacentViews(views, n);
+      if (same && parts.every((p) => p.nullCount === 0)) return arrow.makeData({ type: type as arrow.Int32, length: n, nullCount: 0, data: same as unknown as Int32Array });
+      // Consecutive slices of one column with nulls (a gathered table op's output, cut into
+      // batches and gathered again): their validity is one bitmap at consecutive offsets.
+      if (same && sharedBitmap(parts)) {
+        let nulls = 0;
+        for (const p of parts) nulls += p.nullCount;
+        const buffers = [undefined, same, parts[0]!.nullBitmap, undefined] as unknown as ConstructorParameters<typeof arrow.Data>[4];
+        return new arrow.Data(type, parts[0]!.offset, n, nulls, buffers);
+      }
       const out = new (typedArrayCtor(t))(n) as Float64Array;
       let at = 0;
       for (const v of views) { out.set(v, at); at += v.length; }

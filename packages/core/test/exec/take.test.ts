@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildData, columnValues, dt, makeChunk, sliceChunk, takeChunk } from '../../src/index.ts';
+import { buildData, columnValues, concatChunks, dt, makeChunk, sliceChunk, takeChunk } from '../../src/index.ts';
 import type { DType, Schema } from '../../src/index.ts';
 import { scanMask, takeChunkMask } from '../../src/exec/chunk.ts';
 
@@ -69,4 +69,20 @@ test('law: scanMask counts the kept rows and gives exactly their runs, for any b
       assert.deepEqual(got, want);
     }
   }), { numRuns: 500 });
+});
+
+test('law: concatChunks of consecutive slices of one nullable column gives its values back (without a copy of the values)', () => {
+  fc.assert(fc.property(
+    fc.array(fc.option(fc.double({ noNaN: true }), { nil: null }), { minLength: 1, maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 6 }), fc.nat(20),
+    (vals, cuts, from) => {
+      const all = makeChunk({ x: dt.float64() }, { x: buildData(dt.float64(), [...Array<number>(from).fill(1), ...vals]) }, Float64Array.from({ length: from + vals.length }, (_, i) => i));
+      const c = sliceChunk(all, from, all.length); // the column itself starts at an offset
+      const at = [...new Set([0, ...cuts.map((k) => k % (c.length + 1)), c.length])].sort((a, b) => a - b);
+      const parts = at.slice(1).map((e, i) => sliceChunk(c, at[i]!, e));
+      const got = concatChunks(c.schema, parts);
+      assert.deepEqual(columnValues(dt.float64(), got.columns['x']!), vals);
+      assert.deepEqual(Array.from(got.rowIds), Array.from({ length: vals.length }, (_, i) => from + i));
+      if (parts.length > 1) assert.equal((got.columns['x']!.values as Float64Array).buffer, (all.columns['x']!.values as Float64Array).buffer, 'values not copied');
+    },
+  ), { numRuns: 300 });
 });
