@@ -201,7 +201,7 @@ export function asofMerge(k: MergeKeys, direction: AsofDirection, tol: number, a
   if (!mergeLe(k, le)) return null;
   // b: last right key <= x (or < x); f: first right key >= x (or > x).
   const needLt = direction === 'nearest' || (direction === 'backward') !== allowExact;
-  const lt = needLt ? lastBelowFromLe(k.lo.v, k.lo.off, m, k.ro.v, k.ro.off, le, alloc(1)) : le;
+  const lt = needLt ? lastBelowFromLe(k.left, k.right, le, alloc(1)) : le;
   const back = direction === 'forward' ? null : allowExact ? le : lt;
   const fwd = direction === 'backward' ? null : allowExact ? lt : le;
   if (back && !fwd && tol === Infinity) return back;

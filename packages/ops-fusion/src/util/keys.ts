@@ -252,18 +252,19 @@ function lastBelow(r: KeyReader, x: number, h: number): number {
 
 /**
  * Keys of a left (target) and a right (source) column for the merge paths: readers on the
- * float64-offset scale (for distances and interpolation) plus "ordinal" float64 views over the
- * same memory, whose double order is the keys' order. float64 keys are their own ordinals; for
- * int64/timestamp keys the view reinterprets each int64's bits as a double, which orders exactly
- * like the integers on [1, 2^63 − 2^52] (positive doubles order as their bit patterns; larger
- * values are NaN patterns, which fail every comparison, and non-positive ones would be negative
- * doubles, −0 or NaN). The left side must be ascending and, for int64 keys, its first key ≥ 1:
- * then every compare of a left and a right ordinal is exact once the right side passes the merge's
- * ascending check with its first key ≥ 1 as well (a sorted run of positive doubles ends at +Inf at
- * most). Null when the merge path does not apply (the keyReaders path then decides): empty sides,
- * nulls, NaN, non-positive int64 keys, an unsorted left side, offsets of 2^52 − 2^32 or more
- * (checked at the ends of both sides: the right side's ends are checked here, and its order by the
- * merge), or key kinds other than float64 / int64 / timestamp.
+ * float64-offset scale (exact distances, for tolerances and interpolation), the int64 values (for
+ * the WebAssembly kernels, which compare int64 exactly), and "ordinal" float64 views over the same
+ * memory for the JS kernel. float64 keys are their own ordinals; for int64/timestamp keys the view
+ * reinterprets each int64's bits as a double, which orders exactly like the integers on
+ * [1, 2^63 − 2^52] (positive doubles order as their bit patterns; larger values are NaN patterns,
+ * which fail every comparison, and non-positive ones would be negative doubles, −0 or NaN). With
+ * first keys ≥ 1 on both sides and an ascending left side, every compare of a left and a right
+ * ordinal is exact once the right side passes the merge's ascending check (a sorted run of
+ * positive doubles ends at +Inf at most); int64 keys without that take only the WebAssembly path.
+ * Null when no merge path applies (the keyReaders path then decides): empty sides, nulls, NaN, an
+ * unsorted left side, offsets of 2^52 − 2^32 or more (checked at the ends of both sides: the
+ * right side's ends here, its order by the merge), non-positive int64 keys with a left side too
+ * long for the WebAssembly kernels, or key kinds other than float64 / int64 / timestamp.
  */
 export interface MergeKeys {
   readonly left: KeyReader;
@@ -273,6 +274,8 @@ export interface MergeKeys {
   /** int64 / timestamp keys: the columns' values (for the WebAssembly kernels); null for float64. */
   readonly l64: BigInt64Array | null;
   readonly r64: BigInt64Array | null;
+  /** Whether the ordinals order like the keys (float64 keys, or int64 keys with first keys ≥ 1). */
+  readonly ordinalsOk: boolean;
 }
 
 function ordinals(d: arrow.Data, f64: boolean): { v: Float64Array; off: number } {
@@ -287,16 +290,23 @@ export function mergeKeys(left: arrow.Data, right: arrow.Data, lt: DType, rt: DT
   const i64 = (lt.kind === 'timestamp' || lt.kind === 'int64') && (rt.kind === 'timestamp' || rt.kind === 'int64');
   if (!f64 && !i64) return null;
   const lo = ordinals(left, f64), ro = ordinals(right, f64);
-  // Int64 keys: the first key of each side ≥ 1, i.e. its ordinal a positive double (not NaN).
-  if (i64 && !(lo.v[lo.off]! > 0 && ro.v[ro.off]! > 0)) return null;
-  if (!ascendingOrdinals(lo.v, lo.off, left.length)) return null;
-  const kr = keyReaders0([left, right], f64);
+  // Int64 keys as ordinals need first keys ≥ 1 (positive doubles, not NaN); without them only the
+  // WebAssembly kernels (exact int64 compares) apply.
+  let ordinalsOk = f64 || (lo.v[0]! > 0 && ro.v[0]! > 0);
+  const [l, r] = keyReaders0([left, right], f64);
   const limit = f64 ? Infinity : 4503595332403200;
-  const fits = (r: KeyReader, i: number) => { const x = r.at(i); return x < limit && x > -limit; };
-  const [l, r] = kr;
+  const fits = (k: KeyReader, i: number) => { const x = k.at(i); return x < limit && x > -limit; };
+  if (ordinalsOk && !ascendingOrdinals(lo.v, lo.off, left.length)) {
+    if (f64) return null;
+    ordinalsOk = false; // unsorted, or int64 keys among the NaN patterns: decided exactly below
+  }
+  if (!ordinalsOk) {
+    const w = l.i64!;
+    if (left.length > WASM_MERGE_MAX_LEFT || ascendingI64(w.hi, w.lo, w.off, l.n, w.bhi, w.blo, limit) !== true) return null;
+  }
   if (!fits(l, 0) || !fits(l, l.n - 1) || !fits(r, 0) || !fits(r, r.n - 1)) return null;
   const i64s = (d: arrow.Data) => (f64 ? null : (d.values as BigInt64Array).subarray(0, d.length));
-  return { left: l, right: r, lo, ro, l64: i64s(left), r64: i64s(right) };
+  return { left: l, right: r, lo, ro, l64: i64s(left), r64: i64s(right), ordinalsOk };
 }
 
 /**
@@ -385,17 +395,18 @@ export function lastAtMostMerge(l: Float64Array, lo: number, m: number, r: Float
 }
 
 /**
- * From out[i] = last right index with key ≤ l(i) (lastAtMostMerge), the last index with key <
- * l(i): back over the keys equal to l(i). O(n + m) in all: equal left keys reuse the answer, and
- * distinct ones walk back over disjoint runs.
+ * From le[i] = last right index with key ≤ l(i) (lastAtMostMerge), the last index with key <
+ * l(i): back over the keys equal to l(i), compared on the readers' exact scale. O(n + m) in all:
+ * equal left keys reuse the answer, and distinct ones walk back over disjoint runs.
  */
-export function lastBelowFromLe(l: Float64Array, lo: number, m: number, r: Float64Array, ro: number, le: Int32Array, out: Int32Array = new Int32Array(m)): Int32Array {
+export function lastBelowFromLe(l: KeyReader, r: KeyReader, le: Int32Array, out: Int32Array = new Int32Array(l.n)): Int32Array {
+  const m = l.n;
   let px = NaN, pj = -1;
   for (let i = 0; i < m; i++) {
-    const x = l[lo + i]!;
+    const x = l.at(i);
     if (x === px) { out[i] = pj; continue; }
     let j = le[i]!;
-    while (j >= 0 && !(r[ro + j]! < x)) j--;
+    while (j >= 0 && !(r.at(j) < x)) j--;
     out[i] = pj = j;
     px = x;
   }
