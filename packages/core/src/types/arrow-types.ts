@@ -18,17 +18,23 @@ const UNIT: Record<TimeUnit, arrow.TimeUnit> = {
   ns: arrow.TimeUnit.NANOSECOND,
 };
 
-const arrowTypes = new WeakMap<DType, arrow.DataType>();
+/** Shared instances of the parameterless Arrow types (not mutated once made). */
+const SCALAR: Partial<Record<DType['kind'], arrow.DataType>> = {};
 
 /**
  * The Arrow storage type of a dtype (extension metadata lives on the field, see toArrowField).
- * One instance per dtype object (Arrow types are not mutated once made): the executor asks for
- * it per batch and column.
+ * The executor asks for it per batch and column, often for dtype objects that just arrived from
+ * another thread: scalar kinds share one instance (no per-object cache, which would grow with every
+ * message), the others are built.
  */
 export function toArrowType(t: DType): arrow.DataType {
-  let a = arrowTypes.get(t);
-  if (!a) { a = makeArrowType(t); arrowTypes.set(t, a); }
-  return a;
+  switch (t.kind) {
+    case 'bool': case 'int8': case 'int16': case 'int32': case 'int64': case 'uint8': case 'uint16': case 'uint32': case 'uint64':
+    case 'float32': case 'float64': case 'utf8': case 'binary':
+      return (SCALAR[t.kind] ??= makeArrowType(t));
+    default:
+      return makeArrowType(t);
+  }
 }
 
 function makeArrowType(t: DType): arrow.DataType {
