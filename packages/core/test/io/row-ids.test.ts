@@ -3,6 +3,7 @@
 // the written-out ids always equal what the same operations on arrays would give.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MessageChannel } from 'node:worker_threads';
 import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
 import { buildData, defineTableOp, dt, fromSource, type Schema, type Source, type SourceReadOptions } from '../../src/index.ts';
@@ -87,6 +88,24 @@ test('transfer: a range crosses threads as a description (no id buffer); written
   const e2 = encodeChunk(eager, true);
   assert.equal(e2.bytes.transferred + e2.bytes.copied, 500 * 16, 'column and id buffers move');
   assert.deepEqual(Array.from(decodeChunk(e2.wire).rowIds), Array.from({ length: 500 }, (_, i) => 42 + i));
+});
+
+test('transfer without hand-over: whole buffers are cloned by the message, partial views copied; the sender keeps both', async () => {
+  const whole = chunkOf(300, 0, false);
+  const part = sliceChunk(chunkOf(300, 0, false), 100, 200);
+  for (const c of [whole, part]) {
+    const e = encodeChunk(c, false);
+    assert.equal(e.bytes.copied, c.length * 8);
+    assert.equal(e.transferList.length, c === part ? 1 : 0, 'only the explicit copy of a partial view is transferred');
+    const { port1, port2 } = new MessageChannel();
+    const got = new Promise<unknown>((r) => port2.once('message', r));
+    port1.postMessage(e.wire, e.transferList);
+    const back = decodeChunk(await got as Parameters<typeof decodeChunk>[0]);
+    port1.close();
+    assert.deepEqual(Array.from(back.columns['x']!.values as Float64Array), Array.from({ length: c.length }, (_, i) => (c === part ? 100 : 0) + i));
+    assert.equal((c.columns['x']!.values as Float64Array).length, c.length, 'the sender still has its data');
+    assert.equal((c.columns['x']!.values as Float64Array)[1], c === part ? 101 : 1);
+  }
 });
 
 const passDef = defineTableOp<Record<string, never>>({

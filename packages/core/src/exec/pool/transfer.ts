@@ -58,8 +58,9 @@ function copyView(v: View): View {
 
 /**
  * Flatten a chunk for postMessage. With `transfer`, buffers that span their whole ArrayBuffer are
- * moved (the sender loses them); others are copied. Without it, every buffer is copied, so the
- * sender's chunk stays usable (needed for retries and for chunks others still read).
+ * moved (the sender loses them); others are copied. Without it, every buffer is copied (by the
+ * message's clone, or here for partial views), so the sender's chunk stays usable (needed for
+ * retries and for chunks others still read).
  */
 export function encodeChunk(chunk: Chunk, transfer: boolean): Encoded {
   const list = new Set<ArrayBuffer>();
@@ -67,8 +68,15 @@ export function encodeChunk(chunk: Chunk, transfer: boolean): Encoded {
   const buf = (v: View | undefined): View | undefined => {
     if (!v || v.byteLength === 0) return v;
     const ab = v.buffer;
-    if (transfer && ab instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === ab.byteLength) {
-      if (!list.has(ab)) { list.add(ab); bytes.transferred += ab.byteLength; }
+    if (ab instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === ab.byteLength) {
+      if (transfer) {
+        if (!list.has(ab)) { list.add(ab); bytes.transferred += ab.byteLength; }
+        return v;
+      }
+      // A view of a whole buffer the sender keeps: postMessage's clone copies it (into the
+      // message, with no sender-side copy object to collect); a partial view is copied below,
+      // as a clone would copy its whole buffer.
+      bytes.copied += v.byteLength;
       return v;
     }
     const c = copyView(v);
