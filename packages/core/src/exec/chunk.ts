@@ -162,12 +162,13 @@ export interface MaskScan {
   readonly runs: Int32Array | null;
 }
 
-const ONES = 0x01010101;
+/** Eight 1 bytes read as a float64. */
+const ONES = new Float64Array(new Uint8Array(8).fill(1).buffer)[0]!;
 
 /**
- * One pass over a mask (non-zero byte = kept): the count and the runs together. Whole 4-byte
+ * One pass over a mask (non-zero byte = kept): the count and the runs together. Whole 8-byte
  * words of 0/1 bytes that are all kept or all dropped are stepped over at once, so a filter that
- * keeps (or drops) most rows costs about a quarter of a byte loop.
+ * keeps (or drops) most rows costs a fraction of a byte loop.
  */
 export function scanMask(mask: Uint8Array): MaskScan {
   // Plain locals, no closure (variables a closure captures live in a heap context: every access
@@ -176,18 +177,20 @@ export function scanMask(mask: Uint8Array): MaskScan {
   const cap = (n >> 4) + 1; // more runs than this: too short to be worth copying run by run
   const bounds = new Int32Array(2 * cap);
   let b = 0, count = 0, kept = 0, start = -1, i = 0;
-  const align = (4 - (mask.byteOffset & 3)) & 3;
+  const align = (8 - (mask.byteOffset & 7)) & 7;
   const head = Math.min(n, align);
   for (; i < head; i++) {
     if (mask[i]) { if (start < 0) start = i; } else if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; }
   }
   if (head === align) {
-    const words = new Uint32Array(mask.buffer, mask.byteOffset + head, (n - head) >> 2);
+    // Eight mask bytes at a time, read as one float64: eight 1 bytes are the number ONES, eight
+    // 0 bytes are +0 (Object.is: a 0x80 byte makes −0, which is a kept row, not a zero word).
+    const words = new Float64Array(mask.buffer, mask.byteOffset + head, (n - head) >> 3);
     for (let k = 0; k < words.length; k++) {
       const v = words[k]!;
-      if (v === ONES) { if (start < 0) start = i; i += 4; continue; }
-      if (v === 0) { if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; } i += 4; continue; }
-      for (const e = i + 4; i < e; i++) {
+      if (v === ONES) { if (start < 0) start = i; i += 8; continue; }
+      if (Object.is(v, 0)) { if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; } i += 8; continue; }
+      for (const e = i + 8; i < e; i++) {
         if (mask[i]) { if (start < 0) start = i; } else if (start >= 0) { if (count++ < cap) { bounds[b++] = start; bounds[b++] = i; } kept += i - start; start = -1; }
       }
     }

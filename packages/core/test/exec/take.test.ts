@@ -86,3 +86,12 @@ test('law: concatChunks of consecutive slices of one nullable column gives its v
     },
   ), { numRuns: 300 });
 });
+
+test('scanMask: a word of zeros but for one 0x80 byte (−0 as a float64) is a kept row, not a dropped word', () => {
+  const mask = new Uint8Array(4096).fill(1);
+  mask.fill(0, 8, 16); mask[15] = 0x80; // bytes 8..15: −0 read as a float64
+  mask.fill(0, 24, 32);                 // bytes 24..31: +0
+  const { kept, runs } = scanMask(mask);
+  assert.equal(kept, 4096 - 7 - 8);
+  assert.deepEqual(Array.from(runs!), [0, 0, 8, 8, 15, 9, 17, 32, 4064]);
+});
