@@ -162,6 +162,9 @@ export interface MaskScan {
   readonly runs: Int32Array | null;
 }
 
+/** scanMask's run bounds, reused from call to call (the runs it returns are copied out). */
+let boundsScratch = new Int32Array(0);
+
 /** Eight 1 bytes read as a float64. */
 const ONES = new Float64Array(new Uint8Array(8).fill(1).buffer)[0]!;
 
@@ -175,7 +178,8 @@ export function scanMask(mask: Uint8Array): MaskScan {
   // in the loop would go through it), and the run bounds array sized for the most runs kept.
   const n = mask.length;
   const cap = (n >> 4) + 1; // more runs than this: too short to be worth copying run by run
-  const bounds = new Int32Array(2 * cap);
+  if (boundsScratch.length < 2 * cap) boundsScratch = new Int32Array(2 * cap);
+  const bounds = boundsScratch;
   let b = 0, count = 0, kept = 0, start = -1, i = 0;
   const align = (8 - (mask.byteOffset & 7)) & 7;
   const head = Math.min(n, align);
