@@ -3,7 +3,7 @@
 // ops, and nodes with several consumers, which are computed once and replayed).
 import type { Schema } from '../types/schema.ts';
 import type { Chunk } from './chunk.ts';
-import { concatChunks, emptyChunk, makeChunk, rowIdsOf, sliceChunk, takeChunk } from './chunk.ts';
+import { concatChunks, emptyChunk, makeChunk, rowIdAt, rowIdsOf, sliceChunk, takeChunk } from './chunk.ts';
 import { evalExpr, predicateIndices } from './eval-expr.ts';
 import { applyOp, kernelInput, opSeed } from './apply-op.ts';
 import { buildData, getValue } from './column.ts';
@@ -196,6 +196,11 @@ export class InProcessExecutor {
    * the default) or, when the planner chose 'recompute' (split-global-op), `input` itself, not
    * started yet, after a separate streaming run of the input computed the statistics.
    */
+  /** Whether stage outputs arrive in completion order rather than source order (never in-process). */
+  protected arrivesUnordered(): boolean {
+    return false;
+  }
+
   protected async statisticsStage(n: MapNode, def: AnyOpDef, input: AsyncIterable<Chunk>): Promise<{ stats: unknown; input: AsyncIterable<Chunk> | Iterable<Chunk> }> {
     const g = def.spec.stats!;
     const params = n.call.params;
@@ -211,10 +216,18 @@ export class InProcessExecutor {
       }
     } else {
       const chunks: Chunk[] = [];
+      // Batches that arrive in completion order (ordered: false) are folded in source order once
+      // all are in, so that statistics that depend on the order of summation (floating point)
+      // come out the same as in an ordered run.
+      const reorder = this.arrivesUnordered();
       for await (const c of input) {
         this.checkAbort();
         chunks.push(c);
-        acc = g.update(acc, kernelInput(c), params);
+        if (!reorder) acc = g.update(acc, kernelInput(c), params);
+      }
+      if (reorder) {
+        const sorted = chunks.filter((c) => c.length > 0).sort((a, b) => rowIdAt(a, 0) - rowIdAt(b, 0));
+        for (const c of sorted) acc = g.update(acc, kernelInput(c), params);
       }
       rest = chunks;
     }

@@ -110,6 +110,10 @@ export class StageExecutor extends InProcessExecutor {
     }
   }
 
+  protected override arrivesUnordered(): boolean {
+    return !this.pool.ordered && this.pool.workers > 0;
+  }
+
   private emit(e: ProgressEvent): void {
     try { this.pool.progress?.next(e); } catch { /* a failing observer must not break the run */ }
   }
