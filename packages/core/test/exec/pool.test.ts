@@ -477,3 +477,13 @@ test('ordered: false — a global op folds its statistics in source order, so a 
     assert.deepEqual(canonRows(await ds.compute({ batchSize: 2, workers: 2, ordered: false, batchesPerTask: 1, onError: 'skip' })), ref);
   }
 });
+
+test('a quick task queued behind one whose worker dies is sent again without a retry; only the poison batch fails', async () => {
+  // Quick batches (measured after the first replies) travel queued two to a worker; batch 50 kills it.
+  const ds = fromRows(Array.from({ length: 400 }, (_, i) => ({ x: i })), XS).map(die({ column: 'x', code: 9, at: 201 }));
+  const retried: number[] = [];
+  const q = await ds.compute({ workers: 1, batchSize: 4, retries: 1, batchesPerTask: 1, onError: 'quarantine', progress: { next: (e) => { if (e.type === 'batch-retry') retried.push(e.seq); } } });
+  assert.equal(q.numRows, 396);
+  assert.deepEqual(retried, [50], 'only the batch that killed its worker is retried');
+  assert.deepEqual(rowsOf(q.report.quarantine!).map((r) => r['source_row']), [200n, 201n, 202n, 203n]);
+});

@@ -58,6 +58,8 @@ const FRESH_SOURCES = new Set(['fromRows', 'readCsv', 'readManifest']);
 const TASK_TARGET_MS = 1;
 /** Most batches in one task. */
 const MAX_BATCHES_PER_TASK = 16;
+/** Tasks measured to take a worker less than this may wait in its queue (see dispatch). */
+const QUEUE_BELOW_MS = 20;
 /** Times a task queued behind dying workers is sent again before it counts as failed itself. */
 const MAX_REQUEUES = 4;
 
@@ -320,9 +322,10 @@ export class StageExecutor extends InProcessExecutor {
   /**
    * Send one task (one or more batches) to the pool; retry when its worker dies; never rejects.
    *
-   * A task may wait in a worker's queue behind the one it is running (two per worker), so that a
-   * worker goes from one task to the next without a round trip through this thread — on this
-   * 2-core VM each such turnaround left a worker idle for 0.4–0.9 ms. A task queued behind one
+   * A quick task (under QUEUE_BELOW_MS of measured work) may wait in a worker's queue behind the
+   * one it is running (two per worker), so that a worker goes from one task to the next without a
+   * round trip through this thread — on this 2-core VM each such turnaround left a worker idle for
+   * 0.4–0.9 ms, against 9 ms of work per task in the CPU-bound benchmark. A task queued behind one
    * whose worker dies dies with it, so queueing is used only where that costs nothing: the batches
    * are kept for a retry (not transferred, retries ≥ 1) and there is no task timeout (which needs
    * a task piscina can abort, and those run alone). Retries always run alone (`isolated`): a batch
@@ -343,7 +346,10 @@ export class StageExecutor extends InProcessExecutor {
       // A hung kernel (an endless loop) must not hang the run: past the timeout the task is
       // aborted, which stops its worker, and the batch is handled like one whose worker died.
       const timeout = Number.isFinite(this.pool.taskTimeoutMs) ? AbortSignal.timeout(this.pool.taskTimeoutMs * chunks.length) : undefined;
-      const queued = !isolated && attempt === 0 && !transfer && !timeout && this.pool.retries >= 1;
+      // Queue only quick tasks (measured): for a task of 100 ms a round trip is noise, and on this
+      // 2-core VM queueing long async tasks (image decoding) measured ~10% slower.
+      const taskMs = st.batches > 0 ? (st.busyMs / st.batches) * chunks.length : Infinity;
+      const queued = !isolated && attempt === 0 && !transfer && !timeout && this.pool.retries >= 1 && taskMs < QUEUE_BELOW_MS;
       const signal = timeout ? AbortSignal.any([this.opts.signal, timeout]) : this.opts.signal;
       try {
         started = queued ? new Int32Array(new SharedArrayBuffer(4)) : null;
