@@ -6,7 +6,7 @@ import { dt } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
 import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
 import { buildData } from '../exec/column.ts';
-import { makeChunk, recordBatchChunks, rowIdAt, rowIdRange, takeChunk } from '../exec/chunk.ts';
+import { makeChunk, recordBatchChunks, rowIdAt, rowIdRange, rowIdsOf, takeChunk } from '../exec/chunk.ts';
 import type { Chunk } from '../exec/chunk.ts';
 import { fromArrowSchema } from '../types/arrow-types.ts';
 import { InvalidArgumentError, SchemaError } from '../errors.ts';
@@ -15,7 +15,15 @@ import { InvalidArgumentError, SchemaError } from '../errors.ts';
 export function shardChunk(c: Chunk, shard: SourceReadOptions['shard']): Chunk {
   if (!shard || shard.count === 1) return c;
   const keep: number[] = [];
-  for (let i = 0; i < c.length; i++) if (rowIdAt(c, i) % shard.count === shard.index) keep.push(i);
+  const ids = rowIdsOf(c);
+  if (!(ids instanceof Float64Array) && !ids.runs) {
+    // A range: its shard's rows are every count-th row from the first one that belongs to it.
+    const first = (((shard.index - ids.first) % shard.count) + shard.count) % shard.count;
+    for (let i = first; i < c.length; i += shard.count) keep.push(i);
+  } else {
+    const a = c.rowIds;
+    for (let i = 0; i < c.length; i++) if (a[i]! % shard.count === shard.index) keep.push(i);
+  }
   return keep.length === c.length ? c : takeChunk(c, keep);
 }
 

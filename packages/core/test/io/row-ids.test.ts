@@ -10,7 +10,7 @@ import { buildData, defineTableOp, dt, fromSource, type Schema, type Source, typ
 import type { Chunk, RowIds } from '../../src/exec/chunk.ts';
 import { concatChunks, makeChunk, recordBatchChunks, rowIdAt, rowIdRange, rowIdsOf, sliceChunk, takeChunk, takeChunkMask, writeRowIds } from '../../src/exec/chunk.ts';
 import { decodeChunk, encodeChunk } from '../../src/exec/pool/transfer.ts';
-import { arrowTableSource } from '../../src/io/memory.ts';
+import { arrowTableSource, shardChunk } from '../../src/io/memory.ts';
 import { affine } from '../exec/test-ops.ts';
 
 const table = () => arrow.tableFromArrays({ x: Float64Array.from({ length: 1000 }, (_, i) => i) });
@@ -135,4 +135,14 @@ test('the executor: a table op gathers one described range; collected is asked o
   assert.equal(out.numRows, 1000);
   assert.deepEqual(asked, [undefined, true]);
   assert.deepEqual(gathered, [{ first: 0, n: 1000, runs: null }], 'the table op sees one range: gathering wrote no row ids');
+});
+
+test('law: shardChunk of a described range keeps exactly the rows whose id ≡ index (mod count)', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 9 }), fc.nat(8), (n, first, count, index) => {
+    const shard = { index: index % count, count };
+    const lazy = shardChunk(chunkOf(n, first, false), shard), eager = shardChunk(chunkOf(n, first, true), shard);
+    const want = Array.from({ length: n }, (_, i) => first + i).filter((id) => id % count === shard.index);
+    assert.deepEqual(Array.from(lazy.rowIds), want);
+    assert.deepEqual(Array.from(eager.rowIds), want);
+  }), { numRuns: 300 });
 });
