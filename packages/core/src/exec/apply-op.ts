@@ -197,7 +197,7 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
   }
   let out = withColumns(chunk, schema, cols);
   const kept = keptRows(result.keep, chunk.length, bad);
-  if (kept) out = takeChunkMask(out, kept.mask, kept.scan.kept, kept.scan);
+  if (kept) out = takeChunkMask(out, kept.mask, kept.scan);
   return { chunk: out, failures };
 }
 

@@ -138,13 +138,14 @@ export function takeChunk(c: Chunk, idx: ArrayLike<number>): Chunk {
 }
 
 /**
- * The rows whose mask byte is non-zero (`kept` of them), in order. When the kept rows form long
- * runs and every column is fixed-width without nulls — a filter keeping most of a numeric batch —
- * the columns are copied run by run, with no index array; otherwise it is takeChunk over the kept
- * indices. `scan` is scanMask(mask) when the caller has it already.
+ * The rows whose mask byte is non-zero, in order. When the kept rows form long runs and every
+ * column is fixed-width without nulls — a filter keeping most of a numeric batch — the columns are
+ * copied run by run, with no index array; otherwise it is takeChunk over the kept indices. `scan`
+ * is scanMask(mask), passed when the caller has it already.
  */
-export function takeChunkMask(c: Chunk, mask: Uint8Array, kept: number, scan?: MaskScan): Chunk {
-  const runs = fixedWidthNoNulls(c) ? (scan ?? scanMask(mask)).runs : null;
+export function takeChunkMask(c: Chunk, mask: Uint8Array, scan: MaskScan = scanMask(mask)): Chunk {
+  const kept = scan.kept;
+  const runs = fixedWidthNoNulls(c) ? scan.runs : null;
   if (!runs) {
     const idx = new Uint32Array(kept);
     for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) idx[j++] = i;
@@ -519,7 +520,7 @@ export class RecordBatchCollector {
 
   push(c: Chunk): void {
     if (c.schema !== this.schema) this.adopt(c.schema);
-    const bytes = chunkBytesApprox(c);
+    const bytes = chunkBytes(c);
     if (!this.mergeable || c.length >= SMALL_ROWS || bytes >= COALESCE_BYTES) {
       this.flush();
       this.batches.push(chunkToRecordBatch(c, this.arrowSchema!));
@@ -558,10 +559,12 @@ export class RecordBatchCollector {
 
 const MERGEABLE = new Set<DType['kind']>(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float32', 'float64', 'int64', 'uint64', 'timestamp', 'utf8', 'binary', 'tensor']);
 
-function chunkBytesApprox(c: Chunk): number {
-  let n = 0;
+/** Bytes a chunk's buffers occupy (views only, shared buffers counted once per view); described row ids count 0. */
+export function chunkBytes(c: Chunk): number {
+  const ids = rowIdsOf(c);
+  let n = ids instanceof Float64Array ? ids.byteLength : 0;
   const visit = (d: arrow.Data) => {
-    for (const v of [d.valueOffsets, d.values, d.nullBitmap] as (ArrayBufferView | undefined)[]) if (v) n += v.byteLength;
+    for (const v of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds] as (ArrayBufferView | undefined)[]) if (v) n += v.byteLength;
     for (const ch of d.children) visit(ch);
   };
   for (const k of Object.keys(c.schema)) visit(c.columns[k]!);

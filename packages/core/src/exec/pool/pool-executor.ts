@@ -5,7 +5,7 @@
 import type { PlanNode, RowFailure } from '../../plan/logical-plan.ts';
 import { expandProject } from '../../plan/logical-plan.ts';
 import type { Chunk, RowIds } from '../chunk.ts';
-import { rowIdsOf, sliceChunk, writeRowIds } from '../chunk.ts';
+import { chunkBytes, rowIdsOf, sliceChunk, writeRowIds } from '../chunk.ts';
 import { InProcessExecutor } from '../executor.ts';
 import type { ExecOptions } from '../executor.ts';
 import { resolveOp } from '../../ops/registry.ts';
@@ -13,7 +13,7 @@ import { AbortError, InvalidArgumentError, ModaflowError, OpError, WorkerError }
 import type { ErrorCode } from '../../errors.ts';
 import type { PhysicalPlan, Stage, StageStats } from '../physical-plan.ts';
 import { planPhysical, stageLabel } from '../physical-plan.ts';
-import { chunkBytes, decodeChunk, encodeChunk } from './transfer.ts';
+import { decodeChunk, encodeChunk } from './transfer.ts';
 import { runSteps } from './run-steps.ts';
 import type { StageReply, StageTask, StepSpec, StepStats, WireError } from './protocol.ts';
 import type { ProgressEvent, ProgressObserver } from './progress.ts';

@@ -118,15 +118,3 @@ export function decodeChunk(w: WireChunk): Chunk {
   for (const [k, t] of Object.entries(w.schema)) columns[k] = decodeData(toArrowType(t), w.columns[k]!);
   return makeChunk(w.schema, columns, w.rowIds);
 }
-
-/** Bytes a chunk's buffers occupy (views only, shared buffers counted once per view). */
-export function chunkBytes(c: Chunk): number {
-  const ids = rowIdsOf(c);
-  let n = ids instanceof Float64Array ? ids.byteLength : 0;
-  const visit = (d: arrow.Data) => {
-    for (const v of [d.valueOffsets, d.values, d.nullBitmap, d.typeIds] as (View | undefined)[]) if (v) n += v.byteLength;
-    for (const ch of d.children) visit(ch);
-  };
-  for (const k of Object.keys(c.schema)) visit(c.columns[k]!);
-  return n;
-}
