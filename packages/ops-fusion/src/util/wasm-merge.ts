@@ -29,6 +29,25 @@ function layout(m: number): { out: number; end: number } {
 
 const bytes = (a: BigInt64Array | Float64Array, from: number, to: number) => new Uint8Array(a.buffer, a.byteOffset + from * 8, (to - from) * 8);
 
+/**
+ * One walk over the right side: left keys copied in once, then the right keys (and values `y`,
+ * when given) chunk by chunk, each chunk with the row before it (ov = 1), and `step` run on each
+ * (its arguments: ov, the rows in memory, the global row of the first, whether it is the last).
+ * Stops at the first step that does not return 1, and returns that.
+ */
+function walk(t: BigInt64Array, s: BigInt64Array, y: Float64Array | null, step: (ov: number, len: number, g0: number, final: number) => number): number {
+  const n = s.length;
+  const mem = start(t, s);
+  for (let c0 = 0; c0 < n; c0 += CHUNK) {
+    const c1 = Math.min(n, c0 + CHUNK), ov = c0 > 0 ? 1 : 0;
+    mem.set(bytes(s, c0 - ov, c1), S);
+    if (y) mem.set(bytes(y, c0 - ov, c1), Y);
+    const r = step(ov, c1 - c0 + ov, c0 - ov, c1 === n ? 1 : 0);
+    if (r !== 1) return r;
+  }
+  return 1;
+}
+
 /** Start a walk: left keys copied in, i = 0, j = -1, prev = the first right key. */
 function start(t: BigInt64Array, s: BigInt64Array): Uint8Array {
   const mem = new Uint8Array(ex.memory.buffer);
@@ -45,14 +64,10 @@ function start(t: BigInt64Array, s: BigInt64Array): Uint8Array {
  * ascend (out is then meaningless). t.length ≤ WASM_MERGE_MAX_LEFT; s non-empty.
  */
 export function lastAtMostI64Wasm(t: BigInt64Array, s: BigInt64Array, out: Int32Array): boolean {
-  const m = t.length, n = s.length;
+  const m = t.length;
   const { out: O } = layout(m);
-  const mem = start(t, s);
-  for (let c0 = 0; c0 < n; c0 += CHUNK) {
-    const c1 = Math.min(n, c0 + CHUNK), ov = c0 > 0 ? 1 : 0;
-    mem.set(bytes(s, c0 - ov, c1), S);
-    if (!ex.merge_le_i64(S, ov, c1 - c0 + ov, c0 - ov, c1 === n ? 1 : 0, T, m, O, W)) return false;
-  }
+  const r = walk(t, s, null, (ov, len, g0, final) => ex.merge_le_i64(S, ov, len, g0, final, T, m, O, W));
+  if (r !== 1) return false;
   out.set(new Int32Array(ex.memory.buffer, O, m));
   return true;
 }
@@ -65,14 +80,8 @@ export function lastAtMostI64Wasm(t: BigInt64Array, s: BigInt64Array, out: Int32
 export function interpI64Wasm(t: BigInt64Array, s: BigInt64Array, y: Float64Array, out: Float64Array): 0 | 1 | 2 {
   const m = t.length, n = s.length;
   const { out: O } = layout(m);
-  const mem = start(t, s);
-  for (let c0 = 0; c0 < n; c0 += CHUNK) {
-    const c1 = Math.min(n, c0 + CHUNK), ov = c0 > 0 ? 1 : 0;
-    mem.set(bytes(s, c0 - ov, c1), S);
-    mem.set(bytes(y, c0 - ov, c1), Y);
-    const r = ex.interp_i64(S, Y, ov, c1 - c0 + ov, c0 - ov, c1 === n ? 1 : 0, n, T, m, O, W);
-    if (r !== 1) return r as 0 | 2;
-  }
+  const r = walk(t, s, y, (ov, len, g0, final) => ex.interp_i64(S, Y, ov, len, g0, final, n, T, m, O, W));
+  if (r !== 1) return r as 0 | 2;
   out.set(new Float64Array(ex.memory.buffer, O, m));
   return 1;
 }
