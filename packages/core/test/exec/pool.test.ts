@@ -15,6 +15,7 @@ import type { Dataset, Schema, Source, SourceBatch, SourceReadOptions, Chunk, Er
 import { InProcessExecutor } from '../../src/exec/executor.ts';
 import { rowIdsOf } from '../../src/exec/chunk.ts';
 import { shutdownPools } from '../../src/exec/pool/pool.ts';
+import { PACK_BELOW } from '../../src/exec/pool/transfer.ts';
 import { chooseWorkers } from '../../src/exec/pool/pool-executor.ts';
 import { planPhysical } from '../../src/exec/physical-plan.ts';
 import { planForRun } from '../../src/plan/optimizer.ts';
@@ -257,9 +258,12 @@ class GenSource implements Source {
 }
 
 test('zero copy: with retries: 0 the sender buffers are detached after the hand-off, and results come back by transfer', async () => {
-  // fromRows builds fresh buffers for every batch, so the engine may give them away.
+  // fromRows builds fresh buffers for every batch, so the engine may give them away. Batches of
+  // 8192 float64 rows: 64 KB buffers, above the size that travels in a message's pack.
+  const rows = 8192;
+  assert.ok(rows * 8 >= PACK_BELOW);
   const kept: Chunk[] = [];
-  const ds = fromRows(Array.from({ length: 4000 }, (_, i) => ({ x: i })), XS);
+  const ds = fromRows(Array.from({ length: 4 * rows }, (_, i) => ({ x: i })), XS);
   const src = (ds.plan as Extract<typeof ds.plan, { kind: 'source' }>).source;
   const spy: Source = Object.assign(Object.create(src) as Source, {
     async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
@@ -269,9 +273,9 @@ test('zero copy: with retries: 0 the sender buffers are detached after the hand-
   assert.equal(spy.name, 'fromRows');
   const events: ProgressEvent[] = [];
   const t = await fromSource<typeof XS>(spy).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }))
-    .compute({ workers: 2, retries: 0, batchSize: 1000, progress: { next: (e) => events.push(e) } });
-  assert.equal(t.numRows, 4000);
-  assert.equal(t.getChild('y')!.get(3999), 4000);
+    .compute({ workers: 2, retries: 0, batchSize: rows, progress: { next: (e) => events.push(e) } });
+  assert.equal(t.numRows, 4 * rows);
+  assert.equal(t.getChild('y')!.get(4 * rows - 1), 4 * rows);
   assert.equal(kept.length, 4);
   for (const c of kept) {
     assert.equal(c.columns['x']!.values.byteLength, 0, 'column buffer detached');
@@ -281,8 +285,31 @@ test('zero copy: with retries: 0 the sender buffers are detached after the hand-
   assert.equal(done.length, 4);
   for (const e of done) {
     assert.equal(e.bytesCopied, 0);
-    // x out (8 KB), x and y back (16 KB); the row ids cross as a range.
-    assert.equal(e.bytesTransferred, 1000 * 8 * 3);
+    // x out, x and y back; the row ids cross as a range.
+    assert.equal(e.bytesTransferred, rows * 8 * 3);
+  }
+});
+
+test('small buffers travel copied in one pack per message (no per-buffer hand-over), and are counted as copied', async () => {
+  const rows = 1000; // 8 KB buffers
+  const kept: Chunk[] = [];
+  const ds = fromRows(Array.from({ length: 4 * rows }, (_, i) => ({ x: i })), XS);
+  const src = (ds.plan as Extract<typeof ds.plan, { kind: 'source' }>).source;
+  const spy: Source = Object.assign(Object.create(src) as Source, {
+    async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
+      for await (const b of src.read(o)) { kept.push(b.chunk); yield b; }
+    },
+  });
+  const events: ProgressEvent[] = [];
+  const t = await fromSource<typeof XS>(spy).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }))
+    .compute({ workers: 2, retries: 0, batchSize: rows, progress: { next: (e) => events.push(e) } });
+  assert.deepEqual(Array.from(t.getChild('y')!.toArray() as Float64Array), Array.from({ length: 4 * rows }, (_, i) => 2 * i + 1));
+  for (const c of kept) assert.equal(c.columns['x']!.values.byteLength, rows * 8, 'a packed buffer stays with the sender');
+  const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
+  assert.equal(done.length, 4);
+  for (const e of done) {
+    assert.equal(e.bytesCopied, rows * 8 * 3, 'x out, x and y back, each copied into its message');
+    assert.equal(e.bytesTransferred, 0);
   }
 });
 
@@ -293,16 +320,19 @@ test('zero copy: the caller’s data (fromArrow), sources not known to build fre
   await ds.compute({ workers: 2, progress: { next: (e) => events.push(e) } }); // default retries keep the input
   for (const c of src.keep) assert.equal(c.columns['x']!.values.byteLength, 4000);
   const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
-  for (const e of done) assert.equal(e.bytesCopied, 500 * 8 * 2, 'the outbound hop copies x and row ids; the way back is transferred');
+  // Out: x and the written-out row ids; back: x, y and the ids — all small, so all copied into packs.
+  for (const e of done) assert.equal(e.bytesCopied, 500 * 8 * 2 + 500 * 8 * 3);
   const table = arrow.tableFromArrays({ x: Float64Array.from({ length: 300 }, (_, i) => i) });
   const t = await fromArrow<typeof XS>(table).map(affine({ column: 'x', output: 'y', a: 2, b: 0 })).compute({ workers: 2, retries: 0, batchSize: 100 });
   assert.equal(t.getChild('y')!.get(299), 598);
   assert.equal(table.getChild('x')!.data[0]!.values.byteLength, 300 * 8, "the caller's table is intact");
-  const unknown = new GenSource(2, 100, true);
-  await fromSource<typeof XS>(unknown).map(affine({ column: 'x', output: 'y', a: 1, b: 1 })).compute({ workers: 2, retries: 0, batchSize: 100 });
-  for (const c of unknown.keep) assert.equal(c.columns['x']!.values.byteLength, 800, 'a source that does not declare freshBatches keeps its buffers');
-  const fresh = Object.assign(new GenSource(2, 100, true), { freshBatches: true });
-  await fromSource<typeof XS>(fresh).map(affine({ column: 'x', output: 'y', a: 1, b: 1 })).compute({ workers: 2, retries: 0, batchSize: 100 });
+  // Buffers large enough to travel on their own (small ones are always copied into the pack).
+  const rows = 8192;
+  const unknown = new GenSource(2, rows, true);
+  await fromSource<typeof XS>(unknown).map(affine({ column: 'x', output: 'y', a: 1, b: 1 })).compute({ workers: 2, retries: 0, batchSize: rows });
+  for (const c of unknown.keep) assert.equal(c.columns['x']!.values.byteLength, rows * 8, 'a source that does not declare freshBatches keeps its buffers');
+  const fresh = Object.assign(new GenSource(2, rows, true), { freshBatches: true });
+  await fromSource<typeof XS>(fresh).map(affine({ column: 'x', output: 'y', a: 1, b: 1 })).compute({ workers: 2, retries: 0, batchSize: rows });
   for (const c of fresh.keep) assert.equal(c.columns['x']!.values.byteLength, 0, 'freshBatches: true lets the engine give them away');
 });
 

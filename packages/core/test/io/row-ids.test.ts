@@ -9,7 +9,7 @@ import * as arrow from 'apache-arrow';
 import { buildData, defineTableOp, dt, fromSource, type Schema, type Source, type SourceReadOptions } from '../../src/index.ts';
 import type { Chunk, RowIds } from '../../src/exec/chunk.ts';
 import { concatChunks, makeChunk, recordBatchChunks, rowIdAt, rowIdRange, rowIdsOf, sliceChunk, takeChunk, takeChunkMask, writeRowIds } from '../../src/exec/chunk.ts';
-import { decodeChunk, encodeChunk } from '../../src/exec/pool/transfer.ts';
+import { decodeChunk, encodeChunk, PACK_BELOW } from '../../src/exec/pool/transfer.ts';
 import { arrowTableSource, shardChunk } from '../../src/io/memory.ts';
 import { affine } from '../exec/test-ops.ts';
 
@@ -91,21 +91,30 @@ test('transfer: a range crosses threads as a description (no id buffer); written
   assert.deepEqual(Array.from(decodeChunk(e2.wire).rowIds), Array.from({ length: 500 }, (_, i) => 42 + i));
 });
 
-test('transfer without hand-over: whole buffers are cloned by the message, partial views copied; the sender keeps both', async () => {
-  const whole = chunkOf(300, 0, false);
-  const part = sliceChunk(chunkOf(300, 0, false), 100, 200);
-  for (const c of [whole, part]) {
+test('transfer without hand-over: small buffers are copied into the pack, large whole buffers cloned, large partial views copied; the sender keeps all', async () => {
+  const big = PACK_BELOW / 8 + 100; // float64 rows above the pack size
+  const cases = [
+    { c: chunkOf(300, 0, false), from: 0, packed: true },
+    { c: sliceChunk(chunkOf(300, 0, false), 100, 200), from: 100, packed: true },
+    { c: chunkOf(big, 0, false), from: 0, packed: false },
+    { c: sliceChunk(chunkOf(2 * big, 0, false), big, 2 * big), from: big, packed: false },
+  ];
+  for (const { c, from, packed } of cases) {
     const e = encodeChunk(c, false);
     assert.equal(e.bytes.copied, c.length * 8);
-    assert.equal(e.transferList.length, c === part ? 1 : 0, 'only the explicit copy of a partial view is transferred');
+    assert.equal(e.bytes.transferred, 0);
+    const whole = c.columns['x']!.values.byteLength === c.columns['x']!.values.buffer.byteLength;
+    // Transferred: the pack, or the explicit copy of a large partial view; a large whole buffer is cloned.
+    assert.equal(e.transferList.length, packed || !whole ? 1 : 0);
+    assert.equal(e.wire.pack !== null, packed);
     const { port1, port2 } = new MessageChannel();
     const got = new Promise<unknown>((r) => port2.once('message', r));
     port1.postMessage(e.wire, e.transferList);
     const back = decodeChunk(await got as Parameters<typeof decodeChunk>[0]);
     port1.close();
-    assert.deepEqual(Array.from(back.columns['x']!.values as Float64Array), Array.from({ length: c.length }, (_, i) => (c === part ? 100 : 0) + i));
+    assert.deepEqual(Array.from(back.columns['x']!.values as Float64Array), Array.from({ length: c.length }, (_, i) => from + i));
     assert.equal((c.columns['x']!.values as Float64Array).length, c.length, 'the sender still has its data');
-    assert.equal((c.columns['x']!.values as Float64Array)[1], c === part ? 101 : 1);
+    assert.equal((c.columns['x']!.values as Float64Array)[1], from + 1);
   }
 });
 

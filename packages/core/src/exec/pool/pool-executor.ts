@@ -13,8 +13,10 @@ import { AbortError, InvalidArgumentError, ModaflowError, OpError, WorkerError }
 import type { ErrorCode } from '../../errors.ts';
 import type { PhysicalPlan, Stage, StageStats } from '../physical-plan.ts';
 import { planPhysical, stageLabel } from '../physical-plan.ts';
-import { decodeChunk, encodeChunk } from './transfer.ts';
+import { decodeBatches, encodeBatches } from './transfer.ts';
+import type { HopBytes } from './transfer.ts';
 import { runSteps } from './run-steps.ts';
+import { BATCH_STATS, STEP_STATS } from './protocol.ts';
 import type { StageReply, StageTask, StepSpec, StepStats, WireError } from './protocol.ts';
 import type { ProgressEvent, ProgressObserver } from './progress.ts';
 import { defaultWorkers, getPool } from './pool.ts';
@@ -53,6 +55,7 @@ interface Done {
 }
 
 const FRESH_SOURCES = new Set(['fromRows', 'readCsv', 'readManifest']);
+const NO_FAILURES: readonly RowFailure[] = [];
 
 /** Work per task the grouping of quick batches aims for (ms of worker time). */
 const TASK_TARGET_MS = 1;
@@ -334,14 +337,13 @@ export class StageExecutor extends InProcessExecutor {
    */
   private async dispatch(pool: Piscina, s: Stage, steps: StepSpec[], chunks: Chunk[], transfer: boolean, seq0: number, isolated = false): Promise<Done[]> {
     const st = this.stageStats.get(s.id)!;
-    // Row ids are kept to name the rows if the batch is lost.
-    const rowIds = chunks.map((c) => { const ids = rowIdsOf(c); return transfer && ids instanceof Float64Array ? ids.slice() : ids; });
+    // Row ids are kept to name the rows if the batch is lost (they are never given away).
+    const rowIds = chunks.map(rowIdsOf);
     const each = (f: (i: number) => Done): Done[] => chunks.map((_, i) => f(i));
     let started: Int32Array | null = null;
     let requeued = 0;
     for (let attempt = 0; ; attempt++) {
-      const encs = chunks.map((c) => encodeChunk(c, transfer));
-      const transferList = encs.length === 1 ? encs[0]!.transferList : encs.flatMap((e) => e.transferList);
+      const enc = encodeBatches(chunks, transfer);
       const t0 = performance.now();
       // A hung kernel (an endless loop) must not hang the run: past the timeout the task is
       // aborted, which stops its worker, and the batch is handled like one whose worker died.
@@ -353,20 +355,12 @@ export class StageExecutor extends InProcessExecutor {
       const signal = timeout ? AbortSignal.any([this.opts.signal, timeout]) : this.opts.signal;
       try {
         started = queued ? new Int32Array(new SharedArrayBuffer(4)) : null;
-        const task: StageTask = { steps, seed: this.opts.seed, chunks: encs.map((e) => e.wire), cancelled: this.cancelled, ...(started ? { started } : {}) };
+        const task: StageTask = { steps, seed: this.opts.seed, data: enc.wire, cancelled: this.cancelled, ...(started ? { started } : {}) };
         const reply = (queued
-          ? await untilAborted(pool.run(task, { transferList }), this.opts.signal)
-          : await pool.run(task, { transferList, signal })) as StageReply;
+          ? await untilAborted(pool.run(task, { transferList: enc.transferList }), this.opts.signal)
+          : await pool.run(task, { transferList: enc.transferList, signal })) as StageReply;
         const roundTripMs = performance.now() - t0;
-        return each((i): Done => {
-          const b = reply.batches[i]!, enc = encs[i]!, seq = seq0 + i;
-          if (!b.ok) return { seq, error: fromWire(b.error), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
-          return {
-            seq, chunk: decodeChunk(b.chunk), failures: b.failures, steps: b.steps, workerMs: b.workerMs, roundTripMs,
-            bytesCopied: enc.bytes.copied + b.bytesCopied, bytesTransferred: enc.bytes.transferred + b.bytesTransferred,
-            bytesOut: enc.bytes.copied + enc.bytes.transferred,
-          };
-        });
+        return this.replyBatches(steps, reply, enc.bytes, seq0, roundTripMs);
       } catch (e) {
         if (this.opts.signal.aborted) return each((i) => ({ seq: seq0 + i, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }));
         // Queued behind a task whose worker died, never started: send it again as it was (no
@@ -396,6 +390,37 @@ export class StageExecutor extends InProcessExecutor {
         return each((i) => this.lostBatch(s, seq0 + i, rowIds[i]!, reason, attempt));
       }
     }
+  }
+
+  /** The per-batch results of a task's reply (batches that failed as a whole carry their error). */
+  private replyBatches(steps: readonly StepSpec[], reply: StageReply, sent: readonly HopBytes[], seq0: number, roundTripMs: number): Done[] {
+    const chunks = decodeBatches(reply.data);
+    const stride = BATCH_STATS + STEP_STATS * steps.length;
+    const st = reply.stats;
+    const out: Done[] = [];
+    let ok = 0, f = 0, e = 0;
+    for (let i = 0; i < sent.length; i++) {
+      const seq = seq0 + i, at = i * stride;
+      if (st[at] !== 1) {
+        const err = reply.errors[e]?.[0] === i ? reply.errors[e++]![1] : { name: 'Error', code: 'MF_WORKER', message: 'a worker returned no result for this batch' };
+        out.push({ seq, error: fromWire(err), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 });
+        continue;
+      }
+      const stepStats: StepStats[] = [];
+      for (let j = 0; j < steps.length; j++) {
+        const k = at + BATCH_STATS + j * STEP_STATS;
+        if (st[k] !== 1) break;
+        const s = steps[j]!;
+        stepStats.push({ nodeId: s.nodeId, name: s.kind === 'map' ? s.op : s.kind, rowsIn: st[k + 1]!, rowsOut: st[k + 2]!, timeMs: st[k + 3]!, filtered: st[k + 4]! });
+      }
+      const failures = reply.failures[f]?.[0] === i ? reply.failures[f++]![1] : NO_FAILURES;
+      const b = sent[i]!;
+      out.push({
+        seq, chunk: chunks[ok++]!, failures, steps: stepStats, workerMs: st[at + 1]!, roundTripMs,
+        bytesCopied: b.copied + st[at + 2]!, bytesTransferred: b.transferred + st[at + 3]!, bytesOut: b.copied + b.transferred,
+      });
+    }
+    return out;
   }
 
   /** A batch whose worker died on every attempt: its rows fail with MF_WORKER under the run's policy. */

@@ -4,7 +4,7 @@
 import type { Schema } from '../../types/schema.ts';
 import type { ExprNode } from '../../graph/expr.ts';
 import type { ProjectItem, RowFailure } from '../../plan/logical-plan.ts';
-import type { WireChunk } from './transfer.ts';
+import type { WireBatches } from './transfer.ts';
 
 /** One fused step. Ops are named by (op, module, params): the worker imports the module. */
 export type StepSpec =
@@ -19,7 +19,8 @@ export type StepSpec =
 export interface StageTask {
   readonly steps: readonly StepSpec[];
   readonly seed: number;
-  readonly chunks: readonly WireChunk[];
+  /** The batches (their columns as numbers and buffers; see transfer.ts). */
+  readonly data: WireBatches;
   /** The run's cancel flag (shared memory): non-zero once the run is cancelled. */
   readonly cancelled?: Int32Array;
   /** Set (shared memory) by the worker when it starts the task: a task that dies unstarted was only queued. */
@@ -48,10 +49,22 @@ export interface WireError {
   readonly fix?: string;
 }
 
-/** The result of one batch of a task. */
-export type BatchReply =
-  | { readonly ok: true; readonly chunk: WireChunk; readonly failures: readonly RowFailure[]; readonly steps: readonly StepStats[]; readonly workerMs: number; readonly bytesCopied: number; readonly bytesTransferred: number }
-  | { readonly ok: false; readonly error: WireError };
+/** Numbers per batch in a reply's `stats`, before the per-step numbers. */
+export const BATCH_STATS = 4;
+/** Numbers per step in a reply's `stats`: ran (0/1), rows in, rows out, ms, rows filtered. */
+export const STEP_STATS = 5;
 
-/** A task's reply: one result per batch, in the task's order. */
-export interface StageReply { readonly batches: readonly BatchReply[] }
+/**
+ * A task's reply, as few objects as possible (a hop costs per object cloned). `stats` holds, per
+ * batch of the task: ok (0/1), worker ms, bytes copied and bytes transferred (of the reply), then
+ * per step of the stage STEP_STATS numbers (a step after one that emptied the batch did not run).
+ */
+export interface StageReply {
+  /** The batches that succeeded, in task order. */
+  readonly data: WireBatches;
+  readonly stats: Float64Array;
+  /** Rows that failed, by batch index (only batches with any). */
+  readonly failures: readonly (readonly [number, readonly RowFailure[]])[];
+  /** Batches that failed as a whole, by batch index. */
+  readonly errors: readonly (readonly [number, WireError])[];
+}

@@ -4,9 +4,12 @@
 import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
 import { ModaflowError } from '../../errors.ts';
-import { decodeChunk, encodeChunk } from './transfer.ts';
+import { BatchEncoder, decodeBatches } from './transfer.ts';
+import type { Chunk } from '../chunk.ts';
+import type { RowFailure } from '../../plan/logical-plan.ts';
 import { runSteps } from './run-steps.ts';
-import type { BatchReply, StageReply, StageTask, WireError } from './protocol.ts';
+import { BATCH_STATS, STEP_STATS } from './protocol.ts';
+import type { StageReply, StageTask, WireError } from './protocol.ts';
 
 function wireError(e: unknown): WireError {
   if (e instanceof ModaflowError) {
@@ -43,36 +46,50 @@ export default function runStageTask(task: StageTask): Promise<unknown> {
 
 async function runTask(task: StageTask): Promise<unknown> {
   if (task.started) Atomics.store(task.started, 0, 1);
-  const batches: BatchReply[] = [];
+  const n = task.data.count, nSteps = task.steps.length;
+  const stride = BATCH_STATS + STEP_STATS * nSteps;
+  const stats = new Float64Array(n * stride);
+  const failures: [number, RowFailure[]][] = [];
+  const errors: [number, WireError][] = [];
+  const out = new BatchEncoder(true);
   try {
     await ready;
   } catch (e) {
     const error = wireError(e);
-    return { batches: task.chunks.map(() => ({ ok: false, error })) } satisfies StageReply;
+    for (let i = 0; i < n; i++) errors.push([i, error]);
+    return { data: out.finish().wire, stats, failures, errors } satisfies StageReply;
   }
-  const transferList: ArrayBuffer[] = [];
-  for (const wire of task.chunks) {
+  const inputs = decodeBatches(task.data);
+  for (let i = 0; i < n; i++) {
     // A task that waited in this worker's queue while its run was cancelled does no work.
     if (task.cancelled && Atomics.load(task.cancelled, 0) !== 0) {
-      batches.push({ ok: false, error: { name: 'AbortError', code: 'MF_ABORTED', message: 'the run was cancelled' } });
+      errors.push([i, { name: 'AbortError', code: 'MF_ABORTED', message: 'the run was cancelled' }]);
       continue;
     }
     const t0 = performance.now();
     try {
-      const r = await runSteps(task.steps, decodeChunk(wire), task.seed);
-      // Everything in the result is this worker's to give away: the batch arrived by transfer and
-      // kernels return fresh arrays (see the kernel contract in the README).
-      const enc = encodeChunk(r.chunk, true);
-      for (const b of enc.transferList) transferList.push(b);
-      batches.push({
-        ok: true, chunk: enc.wire, failures: r.failures, steps: r.steps,
-        workerMs: performance.now() - t0, bytesCopied: enc.bytes.copied, bytesTransferred: enc.bytes.transferred,
-      });
+      const r = await runSteps(task.steps, inputs[i]!, task.seed);
+      // Everything in the result is this worker's to give away: the batch arrived by transfer (or
+      // as views of this message's pack, which are copied) and kernels return fresh arrays (see
+      // the kernel contract in the README).
+      const b = out.add(r.chunk);
+      const at = i * stride;
+      stats[at] = 1;
+      stats[at + 1] = performance.now() - t0;
+      stats[at + 2] = b.copied;
+      stats[at + 3] = b.transferred;
+      for (let j = 0; j < r.steps.length; j++) {
+        const s = r.steps[j]!, k = at + BATCH_STATS + j * STEP_STATS;
+        stats[k] = 1; stats[k + 1] = s.rowsIn; stats[k + 2] = s.rowsOut; stats[k + 3] = s.timeMs; stats[k + 4] = s.filtered;
+      }
+      if (r.failures.length > 0) failures.push([i, r.failures]);
     } catch (e) {
-      batches.push({ ok: false, error: wireError(e) });
+      errors.push([i, wireError(e)]);
     }
+    inputs[i] = undefined as unknown as Chunk; // the input may be collected while the next batch runs
   }
-  const reply: StageReply = { batches };
+  const { wire, transferList } = out.finish();
+  const reply: StageReply = { data: wire, stats, failures, errors };
   return transferList.length ? moved(reply, transferList) : reply;
 }
 
