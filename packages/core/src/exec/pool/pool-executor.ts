@@ -60,7 +60,7 @@ const NO_FAILURES: readonly RowFailure[] = [];
 /** Work per task the grouping of quick batches aims for (ms of worker time). */
 const TASK_TARGET_MS = 1;
 /** Most batches in one task. */
-const MAX_BATCHES_PER_TASK = 16;
+const MAX_BATCHES_PER_TASK = 64;
 /** Tasks measured to take a worker less than this may wait in its queue (see dispatch). */
 const QUEUE_BELOW_MS = 20;
 /** Times a task queued behind dying workers is sent again before it counts as failed itself. */
@@ -496,7 +496,7 @@ export interface ParallelOptions {
   readonly maxInFlightBatches?: number | 'auto';
   /**
    * Batches sent to a worker in one task (default 'auto': batches that take a worker well under a
-   * millisecond are grouped, up to 16, so a hop's fixed cost is shared; slower batches go alone).
+   * millisecond are grouped, up to 64, so a hop's fixed cost is shared; slower batches go alone).
    */
   readonly batchesPerTask?: number | 'auto';
   readonly maxInFlightBytes?: number;
