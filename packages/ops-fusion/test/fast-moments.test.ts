@@ -5,7 +5,7 @@ import { dt, fromRows } from '@modaflow/core';
 import { zscoreFilter } from '../src/index.ts';
 import { addExact, exactSum, roundExact, centeredSumTimesN } from '../src/util/exact-sum.ts';
 import { addMomentsF32, keptIntervalF32, zscoreKeeps } from '../src/util/fast-moments.ts';
-import { addMomentsF32Wasm, keepIntervalF32Wasm } from '../src/util/wasm-moments.ts';
+import { addMomentsF32Wasm, keepIntervalF32Wasm, keepRunsF32Wasm } from '../src/util/wasm-moments.ts';
 import { column } from './helpers.ts';
 
 /** The per-value reference: Shewchuk partials of x and x² (exact for float32 x). */
@@ -143,4 +143,90 @@ test('law: the float32 fast path keeps the same rows on 2 workers (wasm loaded i
   const b = column(await fromRows(rows, schema).map(call).compute({ workers: 2, batchSize: 97 }), 'id') as number[];
   assert.deepEqual([...b].sort((p, q) => p - q), a);
   assert.ok(a.length < 3950 && a.length > 3500);
+});
+
+/** The reference for keepRunsF32Wasm: the mask by the plain test, runs as scanMask gives them (null when short), the kept values. */
+function keptReference(xs: Float32Array, lo: number, hi: number): { mask: Uint8Array; kept: number; runs: number[] | null; values: Float32Array } {
+  const mask = xs.map((x) => (x >= lo && x <= hi ? 1 : 0)) as unknown as Float32Array;
+  const m = Uint8Array.from(mask);
+  const runs: number[] = [];
+  let kept = 0;
+  for (let i = 0; i < m.length;) {
+    if (!m[i]) { i++; continue; }
+    let j = i;
+    while (j < m.length && m[j]) j++;
+    runs.push(kept, i, j - i);
+    kept += j - i;
+    i = j;
+  }
+  const values = xs.filter((x) => x >= lo && x <= hi);
+  return { mask: m, kept, runs: kept < 64 || runs.length / 3 > kept >> 4 ? null : runs, values };
+}
+
+function checkKeepRuns(xs: Float32Array, lo: number, hi: number, label: string): void {
+  const want = keptReference(xs, lo, hi);
+  const mask = new Uint8Array(xs.length).fill(7);
+  const got = keepRunsF32Wasm(xs, lo, hi, mask, true);
+  assert.deepEqual(mask, want.mask, `${label}: mask`);
+  assert.equal(got.kept, want.kept, `${label}: kept`);
+  assert.deepEqual(got.runs && Array.from(got.runs), want.runs, `${label}: runs`);
+  if (got.values) {
+    assert.ok(xs.length <= 65_536 && got.runs !== null, `${label}: values only for one chunk with runs`);
+    // Bit for bit (−0 stays −0).
+    assert.deepEqual(new Uint32Array(got.values.buffer, got.values.byteOffset, got.values.length), new Uint32Array(want.values.buffer), `${label}: values`);
+    assert.equal(got.values.byteLength, got.values.buffer.byteLength, `${label}: values own their buffer`);
+  } else assert.ok(xs.length > 65_536 || got.runs === null, `${label}: values missing`);
+}
+
+test('law: the wasm keep pass finds the mask, the runs and the kept values the plain loop finds (NaN, ±0, sliced inputs)', () => {
+  // Segments of in-range or out-of-range values, with NaN and ±Infinity sprinkled in.
+  const seg = fc.tuple(fc.constantFrom('in', 'out', 'nan', 'mixed'), fc.integer({ min: 1, max: 400 }));
+  fc.assert(fc.property(fc.array(seg, { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 1e6 }), (segs, offset, seed) => {
+    let s = seed;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const vals: number[] = Array.from({ length: offset }, () => 99);
+    for (const [kind, len] of segs) {
+      for (let i = 0; i < len; i++) {
+        const k = kind === 'mixed' ? (['in', 'out', 'nan'] as const)[Math.floor(rnd() * 3)]! : kind;
+        vals.push(k === 'in' ? (rnd() < 0.05 ? -0 : rnd() * 2 - 1) : k === 'out' ? (rnd() < 0.5 ? 5 : -Infinity) : NaN);
+      }
+    }
+    const xs = Float32Array.from(vals).subarray(offset);
+    checkKeepRuns(xs, -1, 1, `${segs.length} segments`);
+  }), { numRuns: 300 });
+});
+
+test('wasm keep pass: all kept, none kept, NaN only, empty, over several 64k chunks (a run going on across a chunk boundary)', () => {
+  for (const n of [0, 1, 15, 16, 63, 64, 65, 4096, 65_535, 65_536, 65_537, 140_000]) {
+    const ramp = Float32Array.from({ length: n }, (_, i) => (i % 1024 === 5 ? 50 : Math.fround((i % 97) / 97)));
+    checkKeepRuns(ramp, 0, 1, `outliers n=${n}`);
+    checkKeepRuns(ramp, -10, 100, `all kept n=${n}`);
+    checkKeepRuns(ramp, 2, 3, `none kept n=${n}`);
+    checkKeepRuns(new Float32Array(n).fill(NaN), -1e30, 1e30, `NaN n=${n}`);
+  }
+  // Drops exactly at the chunk boundary, and a run crossing it.
+  const xs = new Float32Array(131_072).fill(0.5);
+  xs[65_535] = 9;
+  checkKeepRuns(xs, 0, 1, 'drop before the boundary');
+  xs[65_535] = 0.5; xs[65_536] = 9;
+  checkKeepRuns(xs, 0, 1, 'drop after the boundary');
+  xs[65_536] = 0.5; xs[100] = 9;
+  checkKeepRuns(xs, 0, 1, 'run across the boundary');
+});
+
+test('zscoreFilter: the float32 fast path with batches over one 64k chunk, all kept and none kept, equals the float64 path', async () => {
+  let s = 5;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const n = 150_000;
+  const x = Array.from({ length: n }, (_, i) => (i % 977 === 0 ? NaN : Math.fround(rnd() * 4 + (i % 1024 === 0 ? 40 : 0))));
+  const rows = x.map((v, id) => ({ id, x: v }));
+  for (const threshold of [3, 1e9, 0]) {
+    const b = column(await fromRows(rows, { id: dt.int32(), x: dt.float64() }).map(zscoreFilter({ column: 'x', threshold })).compute({ batchSize: 65_536 }), 'id');
+    for (const batchSize of [100_000, 65_536, 4097]) {
+      const a = column(await fromRows(rows, { id: dt.int32(), x: dt.float32() }).map(zscoreFilter({ column: 'x', dtype: dt.float32(), threshold })).compute({ batchSize }), 'id');
+      assert.deepEqual(a, b, `threshold ${threshold}, batch ${batchSize}`);
+    }
+    if (threshold === 1e9) assert.equal(b.length, n - Math.ceil(n / 977));
+    if (threshold === 3) assert.ok(b.length > 140_000 && b.length < 150_000);
+  }
 });

@@ -2,7 +2,7 @@
 // assemble its output, and collect per-row failures. Shared by the in-process executor and the
 // worker threads.
 import * as arrow from 'apache-arrow';
-import type { DType } from '../types/dtype.ts';
+import type { DType, TypedArray } from '../types/dtype.ts';
 import { dtypeToString } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
 import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
@@ -196,13 +196,43 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
     cols[k] = toData(t, c, k, def.name, chunk.length);
   }
   let out = withColumns(chunk, schema, cols);
-  const kept = keptRows(result.keep, chunk.length, bad);
+  const kept = keptRows(result.keep, chunk.length, bad, keepScanOf(result as KernelResultWithScan, cols, chunk), def.name);
   if (kept) out = takeChunkMask(out, kept.mask, kept.scan);
   return { chunk: out, failures };
 }
 
+/**
+ * A filtering kernel's result with the scan of its 0/1 `keep` mask, found by the kernel in the pass
+ * that made the mask (a vectorized kernel finds the runs of kept rows for a fraction of what a
+ * second pass over the mask costs): `keepScan.kept` rows kept, `keepScan.runs` their runs as
+ * [dst, src, length] triples in order, or null when they are short — what scanMask(keep) would
+ * give — and optionally `keepScan.taken`: for input columns the op does not replace, their kept
+ * values already gathered by the kernel (a scalar column's array type, one value per kept row;
+ * anything else is ignored). applyOp uses it instead of scanning the mask when no row was
+ * rejected with ctx.rowError;
+ * it checks that the runs tile the kept rows (they decide which bytes of the output are written),
+ * not that they agree with the mask: a kernel that sends one must make them agree (test it
+ * against scanMask). Not declared in KernelResult yet: read structurally.
+ */
+export interface KernelResultWithScan extends KernelResult {
+  readonly keepScan?: MaskScan;
+}
+
+/** The kernel's keepScan, with taken values only for columns that pass through unchanged (an output column replaces its input). */
+function keepScanOf(r: KernelResultWithScan, cols: Record<string, arrow.Data>, chunk: Chunk): MaskScan | undefined {
+  const s = r.keepScan;
+  if (!s?.taken) return s;
+  const taken: Record<string, TypedArray> = {};
+  for (const k of Object.keys(s.taken)) if (cols[k] !== undefined && cols[k] === chunk.columns[k]) taken[k] = s.taken[k]!;
+  return { kept: s.kept, runs: s.runs, taken };
+}
+
 /** The kept rows as a 0/1 mask and their count, or null when every row is kept. */
-function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): { mask: Uint8Array; scan: MaskScan } | null {
+function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>, given?: MaskScan, op?: string): { mask: Uint8Array; scan: MaskScan } | null {
+  if (given && keep instanceof Uint8Array && keep.length === n && bad.size === 0) {
+    checkScan(given, n, op);
+    return given.kept === n ? null : { mask: keep, scan: given };
+  }
   if (!keep && bad.size === 0) return null;
   let mask: Uint8Array;
   if (!keep) mask = new Uint8Array(n).fill(1);
@@ -215,4 +245,21 @@ function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>): { ma
   const scan = scanMask(mask);
   // Every row kept: the batch passes as it is.
   return scan.kept === n ? null : { mask, scan };
+}
+
+/** A kernel's keepScan must tile [0, kept) with runs inside [0, n), in order. */
+function checkScan(scan: MaskScan, n: number, op?: string): void {
+  const { kept, runs } = scan;
+  const bad = (why: string) => new OpError('MF_OP_OUTPUT', `kernel 'keepScan' ${why}`, { ...(op !== undefined ? { op } : {}), fix: 'return keepScan as scanMask(keep) gives it, or leave it out' });
+  if (!Number.isInteger(kept) || kept < 0 || kept > n) throw bad(`keeps ${kept} rows of ${n}`);
+  if (!runs) return;
+  if (!(runs instanceof Int32Array) || runs.length % 3 !== 0) throw bad('runs must be an Int32Array of [dst, src, length] triples');
+  let dst = 0, end = 0;
+  for (let r = 0; r < runs.length; r += 3) {
+    const d = runs[r]!, s = runs[r + 1]!, len = runs[r + 2]!;
+    if (d !== dst || s < end || len <= 0 || s + len > n) throw bad(`run ${r / 3} [${d}, ${s}, ${len}] does not follow the one before it inside ${n} rows`);
+    dst += len;
+    end = s + len;
+  }
+  if (dst !== kept) throw bad(`runs cover ${dst} rows, kept says ${kept}`);
 }

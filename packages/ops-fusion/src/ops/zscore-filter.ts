@@ -7,7 +7,14 @@ import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type Exa
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 import { keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
-import { addMomentsF32Wasm, keepIntervalF32Wasm } from '../util/wasm-moments.ts';
+import { addMomentsF32Wasm, keepRunsF32Wasm, unzeroedU8 } from '../util/wasm-moments.ts';
+
+/** A kernel result with the scan of its keep mask (core's applyOp reads `keepScan`, see KernelResultWithScan there). */
+interface KernelResultWithScan {
+  readonly columns: Record<string, never>;
+  readonly keep: Uint8Array;
+  readonly keepScan: { readonly kept: number; readonly runs: Int32Array | null; readonly taken?: Record<string, Float32Array> };
+}
 
 export interface ZscoreFilterParams {
   readonly column: string;
@@ -164,9 +171,14 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
       const [c, s] = ctx.stats.groups[''] ?? [NaN, NaN];
       const iv = keptIntervalF32(c, s, p.threshold ?? 3);
       const n = f32.length;
-      const keep = new Uint8Array(n);
-      if (iv) keepIntervalF32Wasm(f32, iv[0], iv[1], keep);
-      return { columns: {}, keep };
+      if (!iv) return { columns: {}, keep: new Uint8Array(n) };
+      // Every mask byte is written by the kernel (no need to zero it first); the runs of kept rows
+      // and the kept values come from the same pass, so core neither scans the mask nor copies
+      // the column again (core's KernelResultWithScan).
+      const keep = unzeroedU8(n);
+      const k = keepRunsF32Wasm(f32, iv[0], iv[1], keep, true);
+      const r: KernelResultWithScan = { columns: {}, keep, keepScan: { kept: k.kept, runs: k.runs, ...(k.values ? { taken: { [p.column]: k.values } } : {}) } };
+      return r;
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
     const keys = groupKeys(input, p);

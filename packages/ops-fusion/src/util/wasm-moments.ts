@@ -9,19 +9,25 @@ interface Exports {
   readonly __heap_base: WebAssembly.Global;
   moments_f32(x: number, n: number, out: number, slow: number): number;
   keep_interval_f32(x: number, n: number, lo: number, hi: number, keep: number): number;
+  keep_runs_f32(x: number, n: number, lo: number, hi: number, keep: number, runs: number, cap: number, nruns: number, out: number): number;
 }
 
 const CHUNK = 65_536; // values per call; a multiple of the kernel's 4096-value blocks
 const BLOCK = 4096;
 const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('../wasm/moments.wasm', import.meta.url))), {}).exports as unknown as Exports;
 const base = ((ex.__heap_base.value as number) + 15) & ~15;
-const X = base, OUT = X + CHUNK * 4, SLOW = OUT + (CHUNK / BLOCK) * 32, KEEP = SLOW + CHUNK * 4, END = KEEP + CHUNK;
+/** Runs recorded per call: more than one per 16 rows is not worth copying run by run. */
+const RUN_CAP = (CHUNK >> 4) + 1;
+const X = base, OUT = X + CHUNK * 4, SLOW = OUT + (CHUNK / BLOCK) * 32, KEEP = SLOW + CHUNK * 4, RUNS = KEEP + CHUNK, NRUNS = RUNS + RUN_CAP * 12, TAKE = NRUNS + 16, END = TAKE + CHUNK * 4;
 if (ex.memory.buffer.byteLength < END) ex.memory.grow(Math.ceil((END - ex.memory.buffer.byteLength) / 65_536));
 // The memory never grows after this: the views stay valid.
 const xv = new Float32Array(ex.memory.buffer, X, CHUNK);
 const outv = new Float64Array(ex.memory.buffer, OUT, (CHUNK / BLOCK) * 4);
 const slowv = new Float32Array(ex.memory.buffer, SLOW, CHUNK);
 const keepv = new Uint8Array(ex.memory.buffer, KEEP, CHUNK);
+const runsv = new Int32Array(ex.memory.buffer, RUNS, RUN_CAP * 3);
+const nrunsv = new Int32Array(ex.memory.buffer, NRUNS, 1);
+const takev = new Float32Array(ex.memory.buffer, TAKE, CHUNK);
 
 /** addMomentsF32 (fast-moments.ts) over all of xs, in WebAssembly: adds to the exact sums, returns the count of finite values. */
 export function addMomentsF32Wasm(xs: Float32Array, sum: ExactSum, sumSq: ExactSum): number {
@@ -54,4 +60,56 @@ export function keepIntervalF32Wasm(xs: Float32Array, lo: number, hi: number, ke
     keep.set(n === CHUNK ? keepv : keepv.subarray(0, n), a);
   }
   return kept;
+}
+
+/**
+ * The kept rows of a mask: how many, their runs as [dst, src, length] triples (as core's scanMask
+ * gives them), and the kept values themselves when asked for.
+ */
+export interface KeptRuns { readonly kept: number; readonly runs: Int32Array | null; readonly values?: Float32Array }
+
+/** Arrays of at least this many bytes are allocated without zeroing when every byte is written. */
+const UNZEROED_FROM = 4096;
+
+/** A Float32Array of n values, not zeroed when large (the caller writes every value). */
+export function unzeroedF32(n: number): Float32Array {
+  return n * 4 < UNZEROED_FROM ? new Float32Array(n) : new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+}
+
+/** A Uint8Array of n bytes, not zeroed when large (the caller writes every byte). */
+export function unzeroedU8(n: number): Uint8Array {
+  return n < UNZEROED_FROM ? new Uint8Array(n) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
+
+/**
+ * keepIntervalF32Wasm that also finds the runs of kept rows in the same pass: `runs` is null when
+ * they are short (over one run per 16 kept rows, or under 64 rows kept), where copying run by run
+ * does not pay. With `take` (and at most 65 536 values), `values` are the kept values, copied
+ * out of the kernel's memory, where the same pass gathered them.
+ */
+export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, keep: Uint8Array, take = false): KeptRuns {
+  let kept = 0, nr = 0, ok = true;
+  let out = new Int32Array(0);
+  for (let a = 0; a < xs.length; a += CHUNK) {
+    const n = Math.min(CHUNK, xs.length - a);
+    xv.set(n === xs.length ? xs : xs.subarray(a, a + n));
+    const k = ex.keep_runs_f32(X, n, lo, hi, KEEP, RUNS, RUN_CAP, NRUNS, TAKE);
+    keep.set(n === CHUNK ? keepv : keepv.subarray(0, n), a);
+    const m = nrunsv[0]!;
+    if (m > RUN_CAP) ok = false;
+    if (ok && m > 0) {
+      if (out.length < (nr + m) * 3) { const o = new Int32Array(Math.max((nr + m) * 3, out.length * 2)); o.set(out.subarray(0, nr * 3)); out = o; }
+      let r = 0;
+      // A run that goes on across the chunk boundary is one run.
+      if (nr > 0 && runsv[1] === 0 && out[(nr - 1) * 3 + 1]! + out[(nr - 1) * 3 + 2]! === a) { out[(nr - 1) * 3 + 2]! += runsv[2]!; r = 1; }
+      for (; r < m; r++, nr++) { out[nr * 3] = runsv[r * 3]! + kept; out[nr * 3 + 1] = runsv[r * 3 + 1]! + a; out[nr * 3 + 2] = runsv[r * 3 + 2]!; }
+    }
+    kept += k;
+  }
+  if (!ok || kept < 64 || nr > kept >> 4) return { kept, runs: null };
+  const runs = out.length === nr * 3 ? out : out.slice(0, nr * 3);
+  if (!take || xs.length > CHUNK) return { kept, runs };
+  const values = unzeroedF32(kept);
+  values.set(kept === CHUNK ? takev : takev.subarray(0, kept));
+  return { kept, runs, values };
 }

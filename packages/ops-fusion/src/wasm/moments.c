@@ -128,3 +128,53 @@ int keep_interval_f32(const float *x, int n, float lo, float hi, uint8_t *keep) 
   for (; i < n; i++) { uint8_t k = x[i] >= lo && x[i] <= hi; keep[i] = k; kept += k; }
   return kept;
 }
+
+// keep_interval_f32 that also finds the runs of kept rows, as [dst, src, length] triples (dst =
+// the run's first position among the kept rows), and writes the kept values to out[0, kept), in
+// the same pass. Up to `cap` runs are written
+// to runs[]; *nruns gets the number of runs (which may exceed cap: then runs[] holds only the
+// first cap). Returns the number kept. Groups of 16 values that are all kept (the usual case of a
+// filter that drops a few outliers) cost one vector test for the runs.
+int keep_runs_f32(const float *x, int n, float lo, float hi, uint8_t *keep, int32_t *runs, int cap, int32_t *nruns, float *out) {
+  const v128_t lv = wasm_f32x4_splat(lo), hv = wasm_f32x4_splat(hi), one = wasm_i8x16_splat(1);
+  int kept = 0, i = 0, nr = 0, start = -1, dst = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t m[4];
+    for (int k = 0; k < 4; k++) {
+      v128_t v = wasm_v128_load(x + i + 4 * k);
+      m[k] = wasm_v128_and(wasm_f32x4_ge(v, lv), wasm_f32x4_le(v, hv));
+    }
+    v128_t a = wasm_i16x8_narrow_i32x4(m[0], m[1]), b = wasm_i16x8_narrow_i32x4(m[2], m[3]);
+    v128_t r = wasm_i8x16_narrow_i16x8(a, b);
+    wasm_v128_store(keep + i, wasm_v128_and(r, one));
+    if (wasm_i8x16_all_true(r)) { // all 16 kept: a run starts here or goes on
+      if (start < 0) { start = i; dst = kept; }
+      for (int k = 0; k < 4; k++) wasm_v128_store(out + kept + 4 * k, wasm_v128_load(x + i + 4 * k));
+      kept += 16;
+      continue;
+    }
+    if (!wasm_v128_any_true(r) && start < 0) continue; // none kept, no open run
+    for (int j = i; j < i + 16; j++) {
+      if (keep[j]) { if (start < 0) { start = j; dst = kept; } out[kept++] = x[j]; }
+      else if (start >= 0) {
+        if (nr < cap) { runs[3 * nr] = dst; runs[3 * nr + 1] = start; runs[3 * nr + 2] = j - start; }
+        nr++; start = -1;
+      }
+    }
+  }
+  for (; i < n; i++) {
+    uint8_t k = x[i] >= lo && x[i] <= hi;
+    keep[i] = k;
+    if (k) { if (start < 0) { start = i; dst = kept; } out[kept++] = x[i]; }
+    else if (start >= 0) {
+      if (nr < cap) { runs[3 * nr] = dst; runs[3 * nr + 1] = start; runs[3 * nr + 2] = i - start; }
+      nr++; start = -1;
+    }
+  }
+  if (start >= 0) {
+    if (nr < cap) { runs[3 * nr] = dst; runs[3 * nr + 1] = start; runs[3 * nr + 2] = n - start; }
+    nr++;
+  }
+  *nruns = nr;
+  return kept;
+}
