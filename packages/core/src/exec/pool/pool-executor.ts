@@ -260,13 +260,17 @@ export class StageExecutor extends InProcessExecutor {
     // Giving buffers away is only possible when no retry needs them back, and never for pieces of
     // a batch cut smaller (they share its buffers).
     const transfer = whole && this.ownsInput(s) && this.pool.retries === 0;
-    /** Dispatched batches not yet yielded, by sequence number. */
-    const pending = new Map<number, { promise: Promise<Done>; bytes: number; rows: number }>();
+    /** Dispatched batches not yet yielded, by sequence number: their task and place in it. */
+    const pending = new Map<number, { task: Promise<Done[]>; i: number; bytes: number; rows: number }>();
+    /** Unordered: results as their tasks finish (a queue, not a race over every pending batch). */
+    const ready: Done[] = [];
+    let readyAt = 0, failed: unknown, wake: (() => void) | null = null;
     /** Batches read but not yet dispatched: the task being filled. */
     const group: { chunk: Chunk; seq: number; bytes: number }[] = [];
     const it = input[Symbol.asyncIterator]();
     let seq = 0, nextOut = 0, inFlightBytes = 0, inputDone = false, tasksInFlight = 0, bytesRead = 0;
     const eager = this.pool.batchesPerTask === 'auto';
+    const ordered = this.pool.ordered;
     const flush = () => {
       if (group.length === 0) return;
       const g = group.splice(0);
@@ -274,12 +278,30 @@ export class StageExecutor extends InProcessExecutor {
       tasksInFlight++;
       st.tasks++;
       // Results of a run that stopped early are dropped; never leave a rejection unhandled.
-      task.then(() => { tasksInFlight--; }, () => { tasksInFlight--; });
-      g.forEach((x, i) => {
-        const promise = task.then((ds) => ds[i]!);
-        promise.catch(() => {});
-        pending.set(x.seq, { promise, bytes: x.bytes, rows: x.chunk.length });
+      task.then((ds) => {
+        tasksInFlight--;
+        if (ordered) return;
+        for (const d of ds) ready.push(d);
+        wake?.();
+      }, (e: unknown) => {
+        tasksInFlight--;
+        failed ??= e;
+        wake?.();
       });
+      for (let i = 0; i < g.length; i++) pending.set(g[i]!.seq, { task, i, bytes: g[i]!.bytes, rows: g[i]!.chunk.length });
+    };
+    const nextDone = async (): Promise<Done> => {
+      if (ordered) {
+        const p = pending.get(nextOut)!;
+        return (await p.task)[p.i]!;
+      }
+      while (readyAt === ready.length && failed === undefined) await new Promise<void>((r) => { wake = r; });
+      wake = null;
+      if (readyAt === ready.length) throw failed;
+      const d = ready[readyAt]!;
+      ready[readyAt++] = undefined as unknown as Done;
+      if (readyAt > 1024 && readyAt * 2 > ready.length) { ready.splice(0, readyAt); readyAt = 0; }
+      return d;
     };
     try {
       for (;;) {
@@ -302,12 +324,10 @@ export class StageExecutor extends InProcessExecutor {
         }
         // Dispatch a partial task unless the one being waited for is already out and the workers
         // are busy (then the task fills up while they work).
-        if (group.length > 0 && (inputDone || group.length >= size || (eager && tasksInFlight < workers) || pending.size === 0 || (this.pool.ordered && !pending.has(nextOut)) || inFlightBytes >= this.pool.maxInFlightBytes)) flush();
+        if (group.length > 0 && (inputDone || group.length >= size || (eager && tasksInFlight < workers) || pending.size === 0 || (ordered && !pending.has(nextOut)) || inFlightBytes >= this.pool.maxInFlightBytes)) flush();
         if (pending.size === 0) break; // (a partial task was flushed above)
         const tb = performance.now();
-        const d = this.pool.ordered
-          ? await pending.get(nextOut)!.promise
-          : await Promise.race([...pending.values()].map((p) => p.promise));
+        const d = await nextDone();
         if (!inputDone) st.backpressureMs += performance.now() - tb;
         const p = pending.get(d.seq)!;
         pending.delete(d.seq);
