@@ -25,23 +25,37 @@ static int exp_above(float m) { // E with m < 2^E (m finite, > 0)
 // Blocks of BLOCK values of x[0, n): per block b, out[4b..4b+3] = Σx, Σh, Σl (the exact split of
 // x², see fast-moments.ts) over the values on the block's grid, and their count. Finite values off
 // the grid (too small for it) are appended to slow[] for the caller to add exactly; their count is
-// the return value. NaN and ±Infinity are skipped (not counted).
+// the return value. NaN and ±Infinity are skipped (not counted). A block whose values are all
+// finite and zero or on the grid (found in the max pass) is summed without a test per vector.
 int moments_f32(const float *x, int n, double *out, float *slow) {
   int ns = 0;
   for (int b = 0, blk = 0; b < n; b += BLOCK, blk++) {
     int e = b + BLOCK < n ? b + BLOCK : n;
-    // max |x| over finite values (pmax ignores NaN lanes of the data).
-    v128_t mv = wasm_f32x4_splat(0.0f);
-    const v128_t inf = wasm_f32x4_splat(__builtin_inff());
+    // max |x| over finite values, and the least non-zero |x| and whether any value is not finite
+    // (for the block-wide test below). pmax/pmin ignore NaN lanes of the data.
+    const v128_t fmax = wasm_f32x4_splat(3.4028234663852886e38f), zero = wasm_f32x4_splat(0.0f);
+    v128_t mv = zero, mn = fmax, fin = wasm_i32x4_splat(-1);
     int i = b;
     for (; i + 4 <= e; i += 4) {
       v128_t a = wasm_f32x4_abs(wasm_v128_load(x + i));
-      a = wasm_v128_andnot(a, wasm_f32x4_eq(a, inf)); // ±Infinity → 0
-      mv = wasm_f32x4_pmax(mv, a);
+      v128_t f = wasm_f32x4_le(a, fmax); // false for NaN and ±Infinity
+      fin = wasm_v128_and(fin, f);
+      mv = wasm_f32x4_pmax(mv, wasm_v128_and(a, f));
+      mn = wasm_f32x4_pmin(mn, wasm_v128_bitselect(fmax, a, wasm_f32x4_eq(a, zero)));
     }
-    float m = 0.0f;
-    for (int k = 0; k < 4; k++) { float v = wasm_f32x4_extract_lane(mv, 0); m = v > m ? v : m; mv = wasm_i32x4_shuffle(mv, mv, 1, 2, 3, 0); }
-    for (; i < e; i++) { float a = __builtin_fabsf(x[i]); if (a > m && a != __builtin_inff()) m = a; }
+    int all_finite = wasm_i32x4_all_true(fin);
+    float m = 0.0f, least = 3.4028234663852886e38f;
+    for (int k = 0; k < 4; k++) {
+      float v = wasm_f32x4_extract_lane(mv, 0), w = wasm_f32x4_extract_lane(mn, 0);
+      m = v > m ? v : m; least = w < least ? w : least;
+      mv = wasm_i32x4_shuffle(mv, mv, 1, 2, 3, 0); mn = wasm_i32x4_shuffle(mn, mn, 1, 2, 3, 0);
+    }
+    for (; i < e; i++) {
+      float a = __builtin_fabsf(x[i]);
+      if (!(a <= 3.4028234663852886e38f)) { all_finite = 0; continue; }
+      if (a > m) m = a;
+      if (a != 0.0f && a < least) least = a;
+    }
     double *o = out + 4 * blk;
     if (m == 0.0f) { // zeros and non-values only
       int c = 0;
@@ -56,6 +70,21 @@ int moments_f32(const float *x, int n, double *out, float *slow) {
     const v128_t Cv = wasm_f64x2_splat(C), Tv = wasm_f32x4_splat(T32), maxv = wasm_f32x4_splat(3.4028234663852886e38f);
     v128_t s0 = wasm_f64x2_splat(0), s1 = s0, h0 = s0, h1 = s0, l0 = s0, l1 = s0;
     int c = 0;
+    if (all_finite && least >= T32) {
+      // Every value finite and zero or on the grid (the usual block): no per-vector test.
+      for (i = b; i + 4 <= e; i += 4) {
+        v128_t xv = wasm_v128_load(x + i);
+        v128_t lo = wasm_f64x2_promote_low_f32x4(xv);
+        v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1));
+        v128_t ql = wasm_f64x2_mul(lo, lo), qh = wasm_f64x2_mul(hi, hi);
+        v128_t hl = wasm_f64x2_sub(wasm_f64x2_add(ql, Cv), Cv), hh = wasm_f64x2_sub(wasm_f64x2_add(qh, Cv), Cv);
+        s0 = wasm_f64x2_add(s0, lo); s1 = wasm_f64x2_add(s1, hi);
+        h0 = wasm_f64x2_add(h0, hl); h1 = wasm_f64x2_add(h1, hh);
+        l0 = wasm_f64x2_add(l0, wasm_f64x2_sub(ql, hl)); l1 = wasm_f64x2_add(l1, wasm_f64x2_sub(qh, hh));
+      }
+      c = i - b;
+      for (; i < e; i++) { double d = x[i], q = d * d, h = (q + C) - C; s0 = wasm_f64x2_add(s0, wasm_f64x2_make(d, 0)); h0 = wasm_f64x2_add(h0, wasm_f64x2_make(h, 0)); l0 = wasm_f64x2_add(l0, wasm_f64x2_make(q - h, 0)); c++; }
+    } else
     for (i = b; i + 4 <= e; i += 4) {
       v128_t xv = wasm_v128_load(x + i);
       v128_t a = wasm_f32x4_abs(xv);
