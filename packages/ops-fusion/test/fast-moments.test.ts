@@ -165,17 +165,20 @@ function keptReference(xs: Float32Array, lo: number, hi: number): { mask: Uint8A
 
 function checkKeepRuns(xs: Float32Array, lo: number, hi: number, label: string): void {
   const want = keptReference(xs, lo, hi);
-  const mask = new Uint8Array(xs.length).fill(7);
-  const got = keepRunsF32Wasm(xs, lo, hi, mask, true);
-  assert.deepEqual(mask, want.mask, `${label}: mask`);
-  assert.equal(got.kept, want.kept, `${label}: kept`);
-  assert.deepEqual(got.runs && Array.from(got.runs), want.runs, `${label}: runs`);
-  if (got.values) {
-    assert.ok(xs.length <= 65_536 && got.runs !== null, `${label}: values only for one chunk with runs`);
-    // Bit for bit (−0 stays −0).
-    assert.deepEqual(new Uint32Array(got.values.buffer, got.values.byteOffset, got.values.length), new Uint32Array(want.values.buffer), `${label}: values`);
-    assert.equal(got.values.byteLength, got.values.buffer.byteLength, `${label}: values own their buffer`);
-  } else assert.ok(xs.length > 65_536 || got.runs === null, `${label}: values missing`);
+  for (const mode of xs.length <= 65_536 ? ['always', 'if-no-runs'] as const : ['always'] as const) {
+    const got = keepRunsF32Wasm(xs, lo, hi, { take: true, mask: mode });
+    const l = `${label} (${mode})`;
+    assert.equal(got.kept, want.kept, `${l}: kept`);
+    assert.deepEqual(got.runs && Array.from(got.runs), want.runs, `${l}: runs`);
+    if (mode === 'always' || got.runs === null) assert.deepEqual(got.mask, want.mask, `${l}: mask`);
+    else assert.equal(got.mask, undefined, `${l}: no mask with runs`);
+    if (got.values) {
+      assert.ok(xs.length <= 65_536 && got.runs !== null, `${l}: values only for one chunk with runs`);
+      // Bit for bit (−0 stays −0).
+      assert.deepEqual(new Uint32Array(got.values.buffer, got.values.byteOffset, got.values.length), new Uint32Array(want.values.buffer), `${l}: values`);
+      assert.equal(got.values.byteLength, got.values.buffer.byteLength, `${l}: values own their buffer`);
+    } else assert.ok(xs.length > 65_536 || got.runs === null, `${l}: values missing`);
+  }
 }
 
 test('law: the wasm keep pass finds the mask, the runs and the kept values the plain loop finds (NaN, ±0, sliced inputs)', () => {

@@ -8,7 +8,7 @@ import type { Schema } from '../types/schema.ts';
 import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
 import { hashString, rowRng } from '../ops/random.ts';
 import type { Chunk } from './chunk.ts';
-import { compactData, rowIdAt, scanMask, takeChunk, takeChunkMask, withColumns } from './chunk.ts';
+import { compactData, maskOfRuns, rowIdAt, scanMask, takeChunk, takeChunkMask, withColumns } from './chunk.ts';
 import type { MaskScan } from './chunk.ts';
 import { buildData, columnValues, getValue } from './column.ts';
 import { toArrowType } from '../types/arrow-types.ts';
@@ -202,17 +202,18 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
 }
 
 /**
- * A filtering kernel's result with the scan of its 0/1 `keep` mask, found by the kernel in the pass
- * that made the mask (a vectorized kernel finds the runs of kept rows for a fraction of what a
- * second pass over the mask costs): `keepScan.kept` rows kept, `keepScan.runs` their runs as
- * [dst, src, length] triples in order, or null when they are short — what scanMask(keep) would
- * give — and optionally `keepScan.taken`: for input columns the op does not replace, their kept
- * values already gathered by the kernel (a scalar column's array type, one value per kept row;
- * anything else is ignored). applyOp uses it instead of scanning the mask when no row was
- * rejected with ctx.rowError;
- * it checks that the runs tile the kept rows (they decide which bytes of the output are written),
- * not that they agree with the mask: a kernel that sends one must make them agree (test it
- * against scanMask). Not declared in KernelResult yet: read structurally.
+ * A filtering kernel's result with the scan of its kept rows, found by the kernel in the pass that
+ * tested them (a vectorized kernel finds the runs of kept rows for a fraction of what a second
+ * pass over a mask costs): `keepScan.kept` rows kept, `keepScan.runs` their runs as [dst, src,
+ * length] triples in order, or null when they are short — what scanMask(keep) would give — and
+ * optionally `keepScan.taken`: for input columns the op does not replace, their kept values
+ * already gathered by the kernel (a scalar column's array type, one value per kept row; anything
+ * else is ignored). With runs, `keep` may be left out: the runs say which rows stay (a mask is
+ * made from them only if a row is rejected with ctx.rowError or a column cannot be copied run by
+ * run); without runs, `keep` (a 0/1 Uint8Array mask) is required. applyOp checks that the runs
+ * tile the kept rows (they decide which bytes of the output are written), not that they agree
+ * with a mask sent beside them: a kernel must make them agree (test it against scanMask). Not
+ * declared in KernelResult yet: read structurally.
  */
 export interface KernelResultWithScan extends KernelResult {
   readonly keepScan?: MaskScan;
@@ -227,11 +228,16 @@ function keepScanOf(r: KernelResultWithScan, cols: Record<string, arrow.Data>, c
   return { kept: s.kept, runs: s.runs, taken };
 }
 
-/** The kept rows as a 0/1 mask and their count, or null when every row is kept. */
-function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>, given?: MaskScan, op?: string): { mask: Uint8Array; scan: MaskScan } | null {
-  if (given && keep instanceof Uint8Array && keep.length === n && bad.size === 0) {
+/** The kept rows as a 0/1 mask (null: the scan's runs alone say it) and their scan, or null when every row is kept. */
+function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>, given?: MaskScan, op?: string): { mask: Uint8Array | null; scan: MaskScan } | null {
+  if (given) {
     checkScan(given, n, op);
-    return given.kept === n ? null : { mask: keep, scan: given };
+    if (keep === undefined && !given.runs) throw scanError(op, 'has no runs: send the keep mask with it');
+    if (bad.size === 0 && (keep === undefined || (keep instanceof Uint8Array && keep.length === n))) {
+      return given.kept === n ? null : { mask: keep ?? null, scan: given };
+    }
+    // Rows rejected by the kernel: the general path below, over the mask the runs describe.
+    keep ??= maskOfRuns(given.runs!, n);
   }
   if (!keep && bad.size === 0) return null;
   let mask: Uint8Array;
@@ -247,19 +253,22 @@ function keptRows(keep: KernelResult['keep'], n: number, bad: Set<number>, given
   return scan.kept === n ? null : { mask, scan };
 }
 
+function scanError(op: string | undefined, why: string): OpError {
+  return new OpError('MF_OP_OUTPUT', `kernel 'keepScan' ${why}`, { ...(op !== undefined ? { op } : {}), fix: 'return keepScan as scanMask(keep) gives it, or leave it out' });
+}
+
 /** A kernel's keepScan must tile [0, kept) with runs inside [0, n), in order. */
 function checkScan(scan: MaskScan, n: number, op?: string): void {
   const { kept, runs } = scan;
-  const bad = (why: string) => new OpError('MF_OP_OUTPUT', `kernel 'keepScan' ${why}`, { ...(op !== undefined ? { op } : {}), fix: 'return keepScan as scanMask(keep) gives it, or leave it out' });
-  if (!Number.isInteger(kept) || kept < 0 || kept > n) throw bad(`keeps ${kept} rows of ${n}`);
+  if (!Number.isInteger(kept) || kept < 0 || kept > n) throw scanError(op, `keeps ${kept} rows of ${n}`);
   if (!runs) return;
-  if (!(runs instanceof Int32Array) || runs.length % 3 !== 0) throw bad('runs must be an Int32Array of [dst, src, length] triples');
+  if (!(runs instanceof Int32Array) || runs.length % 3 !== 0) throw scanError(op, 'runs must be an Int32Array of [dst, src, length] triples');
   let dst = 0, end = 0;
   for (let r = 0; r < runs.length; r += 3) {
     const d = runs[r]!, s = runs[r + 1]!, len = runs[r + 2]!;
-    if (d !== dst || s < end || len <= 0 || s + len > n) throw bad(`run ${r / 3} [${d}, ${s}, ${len}] does not follow the one before it inside ${n} rows`);
+    if (d !== dst || s < end || len <= 0 || s + len > n) throw scanError(op, `run ${r / 3} [${d}, ${s}, ${len}] does not follow the one before it inside ${n} rows`);
     dst += len;
     end = s + len;
   }
-  if (dst !== kept) throw bad(`runs cover ${dst} rows, kept says ${kept}`);
+  if (dst !== kept) throw scanError(op, `runs cover ${dst} rows, kept says ${kept}`);
 }

@@ -137,18 +137,27 @@ export function takeChunk(c: Chunk, idx: ArrayLike<number>): Chunk {
   return makeChunk(c.schema, cols, runs ? takeIdsRuns(ids, runs, idx.length) : gather(writeRowIds(ids), idx) as Float64Array);
 }
 
+/** The 0/1 mask of `n` rows that keeps the rows of `runs` ([dst, src, length] triples). */
+export function maskOfRuns(runs: Int32Array, n: number): Uint8Array {
+  const m = new Uint8Array(n);
+  for (let r = 0; r < runs.length; r += 3) m.fill(1, runs[r + 1]!, runs[r + 1]! + runs[r + 2]!);
+  return m;
+}
+
 /**
  * The rows whose mask byte is non-zero, in order. When the kept rows form long runs and every
  * column is fixed-width without nulls — a filter keeping most of a numeric batch — the columns are
  * copied run by run, with no index array; otherwise it is takeChunk over the kept indices. `scan`
- * is scanMask(mask), passed when the caller has it already.
+ * is scanMask(mask), passed when the caller has it already; with scan.runs the mask may be null.
  */
-export function takeChunkMask(c: Chunk, mask: Uint8Array, scan: MaskScan = scanMask(mask)): Chunk {
+export function takeChunkMask(c: Chunk, mask: Uint8Array | null, scan: MaskScan = scanMask(mask!)): Chunk {
   const kept = scan.kept;
   const runs = fixedWidthNoNulls(c) ? scan.runs : null;
   if (!runs) {
+    // Without a mask, the scan's runs describe it (a kernel may send only them).
+    const m = mask ?? maskOfRuns(scan.runs!, c.length);
     const idx = new Uint32Array(kept);
-    for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) idx[j++] = i;
+    for (let i = 0, j = 0; i < m.length; i++) if (m[i]) idx[j++] = i;
     return takeChunk(c, idx);
   }
   // Fixed-width columns without nulls read only the runs (never an index); a column whose kept

@@ -11,7 +11,7 @@ import { applyOp } from '../../src/exec/apply-op.ts';
 import { scanMask } from '../../src/exec/chunk.ts';
 import { defineOp } from '../../src/ops/define-op.ts';
 
-interface P { readonly mask: readonly number[]; readonly send: 'none' | 'scan' | 'taken'; readonly reject?: readonly number[]; readonly replace?: boolean; readonly lie?: 'kept' | 'runs' }
+interface P { readonly mask: readonly number[]; readonly send: 'none' | 'scan' | 'taken' | 'runs-only'; readonly reject?: readonly number[]; readonly replace?: boolean; readonly lie?: 'kept' | 'runs' }
 
 /** Keeps the rows its mask param says; sends keepScan (from scanMask) and x's kept values when told. */
 const def = defineOp<P>({
@@ -26,18 +26,19 @@ const def = defineOp<P>({
     for (const r of p.reject ?? []) if (r < n) ctx.rowError(r, 'rejected');
     const d = input.data('x');
     const xs = (d.values as Float32Array).subarray(0, n);
-    const columns = p.replace ? { x: xs.map((v) => v * 2) } : {};
+    const columns: Record<string, Float32Array> = p.replace ? { x: xs.map((v) => v * 2) } : {};
     if (p.send === 'none') return { columns, keep };
     const s = scanMask(keep);
     let keepScan: { kept: number; runs: Int32Array | null; taken?: Record<string, Float32Array> } = { kept: s.kept, runs: s.runs };
-    if (p.send === 'taken') {
+    if (p.send === 'taken' || p.send === 'runs-only') {
       const taken = new Float32Array(s.kept);
       for (let i = 0, j = 0; i < n; i++) if (keep[i]) taken[j++] = xs[i]!;
       keepScan.taken = { x: taken };
     }
     if (p.lie === 'kept') keepScan = { ...keepScan, kept: keepScan.kept + 1 };
     if (p.lie === 'runs' && keepScan.runs) { const r = keepScan.runs.slice(); r[1] = n; keepScan = { ...keepScan, runs: r }; }
-    const r = { columns, keep, keepScan };
+    // 'runs-only': the scan stands in for the mask (allowed when it has runs).
+    const r = p.send === 'runs-only' && keepScan.runs ? { columns, keepScan } : { columns, keep, keepScan };
     return r;
   },
 });
@@ -68,7 +69,7 @@ const maskArb = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 120 })
 
 test('law: a kernel keepScan (with or without taken values) gives exactly what its mask alone gives', async () => {
   await fc.assert(fc.asyncProperty(
-    maskArb, fc.integer({ min: 0, max: 30 }), fc.boolean(), fc.boolean(), fc.boolean(), fc.array(fc.nat(300), { maxLength: 3 }), fc.constantFrom<P['send']>('scan', 'taken'),
+    maskArb, fc.integer({ min: 0, max: 30 }), fc.boolean(), fc.boolean(), fc.boolean(), fc.array(fc.nat(300), { maxLength: 3 }), fc.constantFrom<P['send']>('scan', 'taken', 'runs-only'),
     async (mask, offset, withS, nulls, replace, reject, send) => {
       const c = chunkOf(mask.length, offset, withS, nulls);
       const want = await run(c, { mask, send: 'none', reject, replace });
@@ -96,7 +97,21 @@ test('keepScan edge cases: all kept passes the batch through; none kept; taken v
 test('a keepScan whose count or runs do not tile the kept rows is refused (MF_OP_OUTPUT, naming keepScan)', async () => {
   const c = chunkOf(400, 0, false, false);
   const mask = Array.from({ length: 400 }, (_, i) => (i % 50 === 0 ? 0 : 1));
-  for (const lie of ['kept', 'runs'] as const) {
-    await assert.rejects(run(c, { mask, send: 'scan', lie }), (e: Error & { code?: string }) => e.code === 'MF_OP_OUTPUT' && /keepScan/.test(e.message));
+  for (const send of ['scan', 'runs-only'] as const) {
+    for (const lie of ['kept', 'runs'] as const) {
+      await assert.rejects(run(c, { mask, send, lie }), (e: Error & { code?: string }) => e.code === 'MF_OP_OUTPUT' && /keepScan/.test(e.message));
+    }
   }
+});
+
+test('a keepScan without runs needs the keep mask beside it', async () => {
+  const c = chunkOf(300, 0, false, false);
+  // Alternating rows: runs too short to be worth copying run by run, so scanMask gives none.
+  const mask = Array.from({ length: 300 }, (_, i) => i % 2);
+  const def2 = defineOp<Record<string, never>>({
+    name: 'applytest.scan-only', module: import.meta.url, inputs: () => ({ x: dt.float32() }), outputs: () => ({}), properties: { filters: true },
+    kernel() { const r = { columns: {}, keepScan: scanMask(Uint8Array.from(mask)) }; return r; },
+  });
+  await assert.rejects(applyOp(def2 as never, {}, c, c.schema, { state: undefined, stats: undefined, seed: 0, signal: new AbortController().signal }),
+    (e: Error & { code?: string }) => e.code === 'MF_OP_OUTPUT' && /no runs/.test(e.message));
 });

@@ -7,12 +7,12 @@ import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type Exa
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 import { keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
-import { addMomentsF32Wasm, keepRunsF32Wasm, unzeroedU8 } from '../util/wasm-moments.ts';
+import { addMomentsF32Wasm, keepRunsF32Wasm, WASM_CHUNK } from '../util/wasm-moments.ts';
 
-/** A kernel result with the scan of its keep mask (core's applyOp reads `keepScan`, see KernelResultWithScan there). */
+/** A kernel result with the scan of its kept rows (core's applyOp reads `keepScan` and then needs `keep` only without runs; KernelResultWithScan there). */
 interface KernelResultWithScan {
   readonly columns: Record<string, never>;
-  readonly keep: Uint8Array;
+  readonly keep?: Uint8Array;
   readonly keepScan: { readonly kept: number; readonly runs: Int32Array | null; readonly taken?: Record<string, Float32Array> };
 }
 
@@ -172,12 +172,12 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
       const iv = keptIntervalF32(c, s, p.threshold ?? 3);
       const n = f32.length;
       if (!iv) return { columns: {}, keep: new Uint8Array(n) };
-      // Every mask byte is written by the kernel (no need to zero it first); the runs of kept rows
-      // and the kept values come from the same pass, so core neither scans the mask nor copies
-      // the column again (core's KernelResultWithScan).
-      const keep = unzeroedU8(n);
-      const k = keepRunsF32Wasm(f32, iv[0], iv[1], keep, true);
-      const r: KernelResultWithScan = { columns: {}, keep, keepScan: { kept: k.kept, runs: k.runs, ...(k.values ? { taken: { [p.column]: k.values } } : {}) } };
+      // One pass finds the kept rows' runs and gathers their values: core neither scans a mask nor
+      // copies the column again, and no mask is made unless the runs are short (core's
+      // KernelResultWithScan). Batches over 64k rows get their mask (the kernel's copy is gone).
+      const k = keepRunsF32Wasm(f32, iv[0], iv[1], { take: true, mask: n <= WASM_CHUNK ? 'if-no-runs' : 'always' });
+      const keepScan = { kept: k.kept, runs: k.runs, ...(k.values ? { taken: { [p.column]: k.values } } : {}) };
+      const r: KernelResultWithScan = k.mask ? { columns: {}, keep: k.mask, keepScan } : { columns: {}, keepScan };
       return r;
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);

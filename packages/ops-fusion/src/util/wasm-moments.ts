@@ -13,6 +13,8 @@ interface Exports {
 }
 
 const CHUNK = 65_536; // values per call; a multiple of the kernel's 4096-value blocks
+/** Values per kernel call. */
+export const WASM_CHUNK = CHUNK;
 const BLOCK = 4096;
 const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('../wasm/moments.wasm', import.meta.url))), {}).exports as unknown as Exports;
 const base = ((ex.__heap_base.value as number) + 15) & ~15;
@@ -63,10 +65,10 @@ export function keepIntervalF32Wasm(xs: Float32Array, lo: number, hi: number, ke
 }
 
 /**
- * The kept rows of a mask: how many, their runs as [dst, src, length] triples (as core's scanMask
- * gives them), and the kept values themselves when asked for.
+ * The kept rows of a keep test: how many, their runs as [dst, src, length] triples (as core's
+ * scanMask gives them), the kept values when asked for, and the 0/1 mask when one was asked for.
  */
-export interface KeptRuns { readonly kept: number; readonly runs: Int32Array | null; readonly values?: Float32Array }
+export interface KeptRuns { readonly kept: number; readonly runs: Int32Array | null; readonly values?: Float32Array; readonly mask?: Uint8Array }
 
 /** Arrays of at least this many bytes are allocated without zeroing when every byte is written. */
 const UNZEROED_FROM = 4096;
@@ -85,16 +87,21 @@ export function unzeroedU8(n: number): Uint8Array {
  * keepIntervalF32Wasm that also finds the runs of kept rows in the same pass: `runs` is null when
  * they are short (over one run per 16 kept rows, or under 64 rows kept), where copying run by run
  * does not pay. With `take` (and at most 65 536 values), `values` are the kept values, copied
- * out of the kernel's memory, where the same pass gathered them.
+ * out of the kernel's memory, where the same pass gathered them. `mask`: 'always' writes the 0/1
+ * mask (unzeroed) into `mask`; 'if-no-runs' only when the runs are null (at most 65 536 values:
+ * the kernel's copy of the mask is still there then).
  */
-export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, keep: Uint8Array, take = false): KeptRuns {
+export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, opts: { take?: boolean; mask: 'always' | 'if-no-runs' }): KeptRuns {
+  const one = xs.length <= CHUNK;
+  if (!one && opts.mask !== 'always') throw new Error(`keepRunsF32Wasm: mask 'if-no-runs' needs at most ${CHUNK} values, got ${xs.length}`);
+  const keep = opts.mask === 'always' ? unzeroedU8(xs.length) : null;
   let kept = 0, nr = 0, ok = true;
   let out = new Int32Array(0);
   for (let a = 0; a < xs.length; a += CHUNK) {
     const n = Math.min(CHUNK, xs.length - a);
-    xv.set(n === xs.length ? xs : xs.subarray(a, a + n));
+    xv.set(one ? xs : xs.subarray(a, a + n));
     const k = ex.keep_runs_f32(X, n, lo, hi, KEEP, RUNS, RUN_CAP, NRUNS, TAKE);
-    keep.set(n === CHUNK ? keepv : keepv.subarray(0, n), a);
+    if (keep) keep.set(n === CHUNK ? keepv : keepv.subarray(0, n), a);
     const m = nrunsv[0]!;
     if (m > RUN_CAP) ok = false;
     if (ok && m > 0) {
@@ -106,10 +113,14 @@ export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, keep: 
     }
     kept += k;
   }
-  if (!ok || kept < 64 || nr > kept >> 4) return { kept, runs: null };
+  if (!ok || kept < 64 || nr > kept >> 4) {
+    if (keep) return { kept, runs: null, mask: keep };
+    const mask = unzeroedU8(xs.length);
+    mask.set(one && xs.length === CHUNK ? keepv : keepv.subarray(0, xs.length));
+    return { kept, runs: null, mask };
+  }
   const runs = out.length === nr * 3 ? out : out.slice(0, nr * 3);
-  if (!take || xs.length > CHUNK) return { kept, runs };
-  const values = unzeroedF32(kept);
-  values.set(kept === CHUNK ? takev : takev.subarray(0, kept));
-  return { kept, runs, values };
+  const values = opts.take && one ? unzeroedF32(kept) : undefined;
+  if (values) values.set(kept === CHUNK ? takev : takev.subarray(0, kept));
+  return { kept, runs, ...(values ? { values } : {}), ...(keep ? { mask: keep } : {}) };
 }
