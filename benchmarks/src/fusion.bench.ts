@@ -3,7 +3,8 @@
 //   2. as-of join + linear interpolation of a 1 kHz stream (10M rows) onto a 30 Hz stream;
 //   3. z-score filter over 50M float32 values.
 //   node --import tsx benchmarks/src/fusion.bench.ts [streams dir]
-// FUSION_SCALE=0.1 shrinks cases 2 and 3 for quick runs; FUSION_RUNS sets the timed runs (5).
+// FUSION_SCALE=0.1 shrinks cases 2 and 3 for quick runs; FUSION_RUNS sets the timed runs (5);
+// FUSION_CASES=zscore (or asof) runs only those cases, on both sides.
 // The data is generated here (seeded) and written as raw little-endian files that the pandas peer
 // (packages/ops-fusion/scripts/bench-pandas.py, run by this script with /usr/bin/python3) reads,
 // so both sides work on the same values; each side's result checks (kept rows, checksums) are
@@ -28,6 +29,7 @@ const RUNS = Number(process.env['FUSION_RUNS'] ?? 5);
 const ZN = Math.round(50_000_000 * SCALE);
 const AN = Math.round(10_000_000 * SCALE);
 const BATCH = 65_536;
+const CASES = new Set((process.env['FUSION_CASES'] ?? 'asof,zscore').split(','));
 const PEER = new URL('../../packages/ops-fusion/scripts/bench-pandas.py', import.meta.url).pathname;
 
 type Col = { t: Schema[string]; v: BigInt64Array | Float64Array | Float32Array };
@@ -88,20 +90,25 @@ const lines: string[] = [`fusion benchmark ${new Date().toISOString()}  scale ${
 const engine: Record<string, { run: Run; check: Record<string, number>; values?: number; note: string }> = {};
 
 // ---- data, written for the peer ----
+// Generated whatever the cases (the z-score values come after these from the same generator).
+const asof = CASES.has('asof');
 const st = stamps(AN, 1_000_000, 1403715273262142976n);
 const sy = new Float64Array(AN);
 for (let i = 0; i < AN; i++) sy[i] = Math.sin(i / 100) + 0.01 * rnd();
 const TN = Math.floor(AN / 33);
 const tt = stamps(TN, 33_333_333, 1403715273262142976n + 500_000n);
-writeFileSync(join(dir, 'src_t.i64'), new Uint8Array(st.buffer));
-writeFileSync(join(dir, 'src_y.f64'), new Uint8Array(sy.buffer));
-writeFileSync(join(dir, 'tgt_t.i64'), new Uint8Array(tt.buffer));
-const x = new Float32Array(ZN);
-for (let i = 0; i < ZN; i++) x[i] = rnd() * 10 + ((i & 1023) === 0 ? 50 : 0);
-writeFileSync(join(dir, 'x.f32'), new Uint8Array(x.buffer));
+if (asof) {
+  writeFileSync(join(dir, 'src_t.i64'), new Uint8Array(st.buffer));
+  writeFileSync(join(dir, 'src_y.f64'), new Uint8Array(sy.buffer));
+  writeFileSync(join(dir, 'tgt_t.i64'), new Uint8Array(tt.buffer));
+}
+const x = new Float32Array(CASES.has('zscore') ? ZN : 0);
+for (let i = 0; i < x.length; i++) x[i] = rnd() * 10 + ((i & 1023) === 0 ? 50 : 0);
+if (CASES.has('zscore')) writeFileSync(join(dir, 'x.f32'), new Uint8Array(x.buffer));
 
 // ---- 1. real streams ----
-if (existsSync(join(STREAMS, 'imu0.csv'))) {
+const realStreams = asof && existsSync(join(STREAMS, 'imu0.csv'));
+if (realStreams) {
   const loadCsv = async (file: string) => {
     const t = await readCsv(join(STREAMS, file)).map(convertTimeUnit({ column: '#timestamp [ns]', input: 'int64', from: 'ns', to: 'ns', output: 't' }) as never).compute();
     const s = fromArrowSchema(t.schema);
@@ -122,7 +129,7 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
 }
 
 // ---- 2. as-of + linear interpolation, 1 kHz (AN rows) onto 30 Hz (AN/33 rows) ----
-{
+if (asof) {
   const source = arraySource({ t: { t: dt.timestamp('ns'), v: st }, y: { t: dt.float64(), v: sy } });
   const target = arraySource({ t: { t: dt.timestamp('ns'), v: tt } });
   const pipeline = () => interpolate(
@@ -138,7 +145,7 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
 
 // 2b. The same two ops without the executor: their run() on one whole chunk per input (row ids
 // made once, outside the timing) — what the ops cost, apart from reading and collecting batches.
-{
+if (asof) {
   const ids = (n: number) => { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = i; return a; };
   const S = { t: dt.timestamp('ns'), y: dt.float64() } as const;
   const src = makeChunk(S, { t: buildData(S.t, st), y: buildData(S.y, sy) }, ids(AN));
@@ -155,7 +162,7 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
 }
 
 // ---- 3. z-score filter ----
-{
+if (CASES.has('zscore')) {
   const ds = arraySource({ x: { t: dt.float32(), v: x } });
   for (const workers of [0, 2]) {
     const { run, last } = await measure(() => ds.map(zscoreFilter({ column: 'x', dtype: dt.float32() })).compute({ batchSize: BATCH, workers }));
@@ -164,8 +171,10 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
 }
 
 // 3b. The z-score op without the executor: its statistics phase and kernel over 65k-row views of
-// the array (the kept mask is the output), as the executor would call them.
-{
+// the array, as the executor would call them. The kernel's output is the kept rows' runs and
+// their values gathered into new arrays (before 2026-11-27 10:00 UTC it was a 0/1 mask, and the
+// copy of the kept rows was core's work, outside this figure).
+if (CASES.has('zscore')) {
   const p: ZscoreFilterParams = { column: 'x', dtype: dt.float32() };
   const spec = zscoreFilterOp.spec;
   const schema = { x: dt.float32() };
@@ -181,18 +190,23 @@ if (existsSync(join(STREAMS, 'imu0.csv'))) {
     const ctx = { stats } as never;
     for (let s = 0; s < ZN; s += BATCH) {
       const r = await spec.kernel(input(s, Math.min(ZN, s + BATCH)), p, ctx);
-      if (count) { const k = r.keep as Uint8Array; for (let i = 0; i < k.length; i++) kept += k[i]!; }
+      if (!count) continue;
+      // The fast path sends the kept rows' runs and values (keepScan), a mask only without runs.
+      const ks = (r as { keepScan?: { kept: number } }).keepScan;
+      if (ks) { kept += ks.kept; continue; }
+      const k = r.keep as Uint8Array;
+      for (let i = 0; i < k.length; i++) kept += k[i]!;
     }
     return kept;
   };
   const { run } = await measure(() => once(false));
-  engine['zscore-ops'] = { run, check: { kept: await once(true) }, values: ZN, note: `the z-score op without the executor (statistics + kernel on ${BATCH}-row views)` };
+  engine['zscore-ops'] = { run, check: { kept: await once(true) }, values: ZN, note: `the z-score op without the executor (statistics + kernel on ${BATCH}-row views, kept values gathered)` };
 }
 await shutdownPools();
 lines.push(`engine done, load ${load()}`);
 
 // ---- the peer ----
-const py = spawnSync('/usr/bin/python3', [PEER, dir, String(RUNS), STREAMS], { encoding: 'utf8', maxBuffer: 1 << 24 });
+const py = spawnSync('/usr/bin/python3', [PEER, dir, String(RUNS), realStreams ? STREAMS : '-'], { encoding: 'utf8', maxBuffer: 1 << 24 });
 rmSync(dir, { recursive: true, force: true });
 if (py.status !== 0) throw new Error(`bench-pandas.py failed: ${py.stderr}`);
 const peer: Record<string, { wall: Timing; cpu: Timing; check: Record<string, number> }> = {};
@@ -214,6 +228,11 @@ for (const [key, e] of Object.entries(engine)) {
   if (p) {
     lines.push(`  pandas  wall ${f(p.wall)}  cpu ${f(p.cpu)}  check ${JSON.stringify(p.check)}`);
     lines.push(`  ratio pandas/engine: wall ${(p.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(p.cpu.median / e.run.cpu.median).toFixed(2)}×`);
+  }
+  const np = key === 'zscore-w0' ? peer['zscore-numpy'] : undefined;
+  if (np) {
+    lines.push(`  numpy   wall ${f(np.wall)}  cpu ${f(np.cpu)}  check ${JSON.stringify(np.check)}  (context: bare ndarray, no index)`);
+    lines.push(`  ratio numpy/engine: wall ${(np.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(np.cpu.median / e.run.cpu.median).toFixed(2)}×`);
   }
   results.push({ name: key, note: e.note, engine: e.run, engineCheck: e.check, peer: p ?? null, values: e.values ?? null });
 }
