@@ -146,9 +146,19 @@ export interface StageStats {
   inputWaitMs: number;
   /** Time the stage held back input because the in-flight bound was reached, ms. */
   backpressureMs: number;
+  /** The coordinating thread's time sending batches to workers and taking their results, ms. */
+  dispatchMs: number;
   bytesTransferred: number;
   bytesCopied: number;
   retries: number;
+  /** Set when an adaptive stage moved in-process: after how many batches, and what it measured. */
+  movedInProcess?: { afterBatches: number; poolMsPerBatch: number; inProcessMsPerBatch: number };
+  /** Set when an adaptive stage tried in-process and went back to the pool (quicker). */
+  probedInProcess?: { afterBatches: number; poolMsPerBatch: number; inProcessMsPerBatch: number };
+}
+
+function adaptFigures(m: { poolMsPerBatch: number; inProcessMsPerBatch: number }): string {
+  return `pool ${m.poolMsPerBatch.toFixed(3)} ms per batch, in-process ${m.inProcessMsPerBatch.toFixed(3)}`;
 }
 
 /** A short label of a stage: its fused steps. */
@@ -175,8 +185,10 @@ export function displayPhysical(p: PhysicalPlan, stats?: ReadonlyMap<number, Sta
     if (st) {
       const tasks = st.tasks > 0 && st.tasks !== st.batches ? ` in ${st.tasks} tasks` : '';
       lines.push(`  analyzed: ${st.batches} batches${tasks}, rows ${st.rowsIn} → ${st.rowsOut}, busy ${st.busyMs.toFixed(1)} ms, ` +
-        `input wait ${st.inputWaitMs.toFixed(1)} ms, backpressure ${st.backpressureMs.toFixed(1)} ms, ` +
+        `input wait ${st.inputWaitMs.toFixed(1)} ms, backpressure ${st.backpressureMs.toFixed(1)} ms, ${st.tasks > 0 ? `dispatch ${st.dispatchMs.toFixed(1)} ms, ` : ''}` +
         `bytes transferred ${st.bytesTransferred}, copied ${st.bytesCopied}${st.retries ? `, retries ${st.retries}` : ''}` +
+        (st.movedInProcess ? `; moved in-process after ${st.movedInProcess.afterBatches} batches (${adaptFigures(st.movedInProcess)})` : '') +
+        (st.probedInProcess ? `; tried in-process after ${st.probedInProcess.afterBatches} batches, kept the pool (${adaptFigures(st.probedInProcess)})` : '') +
         (s.id === bottleneck ? '  ← bottleneck' : ''));
     }
   }

@@ -16,7 +16,7 @@ import { InProcessExecutor } from '../../src/exec/executor.ts';
 import { rowIdsOf } from '../../src/exec/chunk.ts';
 import { shutdownPools } from '../../src/exec/pool/pool.ts';
 import { PACK_BELOW } from '../../src/exec/pool/transfer.ts';
-import { chooseWorkers } from '../../src/exec/pool/pool-executor.ts';
+import { chooseWorkers, quickerInProcess } from '../../src/exec/pool/pool-executor.ts';
 import { planPhysical } from '../../src/exec/physical-plan.ts';
 import { planForRun } from '../../src/plan/optimizer.ts';
 import { availableParallelism } from 'node:os';
@@ -203,6 +203,64 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
     assert.equal(chooseWorkers(exprOnly.plan, planPhysical(exprOnly.plan), 5), 0);
     process.env['MODAFLOW_WORKERS'] = '1';
     assert.equal(chooseWorkers(many.plan, p, 8), 1, 'the environment overrides');
+  } finally {
+    if (saved === undefined) delete process.env['MODAFLOW_WORKERS']; else process.env['MODAFLOW_WORKERS'] = saved;
+  }
+});
+
+test('quickerInProcess: the pool looks slower when its wall time per batch exceeds reading, kernels and consumer done in turn', () => {
+  const w = { batches: 100, inputMs: 10, downstreamMs: 5, workerMs: 85 };
+  assert.equal(quickerInProcess({ ...w, wallMs: 60 }), false, 'two workers sharing 85 ms of kernels');
+  assert.equal(quickerInProcess({ ...w, wallMs: 100 }), false, 'no slower');
+  assert.equal(quickerInProcess({ ...w, wallMs: 101 }), true, 'slower: worth a probe');
+  assert.equal(quickerInProcess({ ...w, wallMs: 300 }), true, 'hops cost more than the kernels');
+  assert.equal(quickerInProcess({ ...w, batches: 0, wallMs: 300 }), false, 'nothing measured');
+  fc.assert(fc.property(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(5000), fc.nat(5000), (i, d, k, a, b) => {
+    // Monotone: a slower pool never flips the decision back to the pool.
+    const m = { batches: 10, inputMs: i, downstreamMs: d, workerMs: k };
+    return !quickerInProcess({ ...m, wallMs: Math.min(a, b) }) || quickerInProcess({ ...m, wallMs: Math.max(a, b) });
+  }));
+});
+
+test("workers: 'auto': a stage whose hops cost more than its kernels tries in-process mid-run and keeps what measured quicker (same rows, same order)", async () => {
+  const saved = process.env['MODAFLOW_WORKERS'];
+  delete process.env['MODAFLOW_WORKERS'];
+  /** What the last run's explain says the stage decided, checked against its own measurements. */
+  const decision = (ds: { explain(o: { analyze: true }): string }): 'moved' | 'kept' | 'pool' => {
+    const r = ds.explain({ analyze: true });
+    assert.match(r, /analyzed: last run, [1-9]\d* workers?/);
+    const m = /(moved in-process|tried in-process) after (\d+) batches(?:, kept the pool)? \(pool ([\d.]+) ms per batch, in-process ([\d.]+)\)/.exec(r);
+    if (!m) return 'pool';
+    const pool = Number(m[3]), inProcess = Number(m[4]);
+    // The law: a stage moves only when in-process measured quicker (by the probe margin, 1.2).
+    if (m[1] === 'moved in-process') { assert.ok(inProcess * 1.2 < pool, r); return 'moved'; }
+    assert.ok(inProcess * 1.2 >= pool, r);
+    return 'kept';
+  };
+  try {
+    // Declared 100 µs per row, so 'auto' picks the pool; the kernel copies a column (~nothing),
+    // and the input is a caller's table, so every batch is copied out: hops dwarf the kernel.
+    // Enough batches (~4000) that the measurement window ends well before the input does.
+    const n = 1_000_000;
+    const table = arrow.tableFromArrays({ x: Float64Array.from({ length: n }, (_, i) => i) });
+    const cheap = fromArrow<typeof XS>(table).map(spin({ column: 'x', output: 'y', iters: 0, cost: 100 }));
+    const got = await cheap.compute({ batchSize: 256 });
+    assert.notEqual(decision(cheap), 'pool', 'the pool measured slower than reading, kernel and consumer in turn: a probe ran');
+    assert.equal(got.numRows, n);
+    assert.deepEqual(Array.from(got.getChild('y')!.toArray() as Float64Array), Array.from(table.getChild('x')!.toArray() as Float64Array));
+    const unordered = await cheap.compute({ batchSize: 256, ordered: false });
+    assert.deepEqual(Array.from(unordered.getChild('y')!.toArray() as Float64Array).sort((p, q) => p - q), Array.from(table.getChild('x')!.toArray() as Float64Array));
+    decision(cheap);
+    // An explicit worker count is the caller's choice: never probed.
+    await cheap.compute({ workers: 1, batchSize: 256 });
+    assert.equal(decision(cheap), 'pool');
+    // A CPU-bound kernel: whatever the machine's load made of it, the rows are the same.
+    const input = arrow.tableFromArrays({ x: Float64Array.from({ length: 20_000 }, (_, i) => i * 1e-3) });
+    const costly = fromArrow<typeof XS>(input).map(spin({ column: 'x', output: 'y', iters: 100, cost: 100 }));
+    const want = await costly.compute({ workers: 0, batchSize: 100 });
+    const t = await costly.compute({ batchSize: 100 });
+    decision(costly);
+    assert.deepEqual(Array.from(t.getChild('y')!.toArray() as Float64Array), Array.from(want.getChild('y')!.toArray() as Float64Array));
   } finally {
     if (saved === undefined) delete process.env['MODAFLOW_WORKERS']; else process.env['MODAFLOW_WORKERS'] = saved;
   }

@@ -38,7 +38,37 @@ export interface PoolOptions {
   readonly retries: number;
   /** A batch running longer than this on a worker counts as a dead worker (its thread is stopped). */
   readonly taskTimeoutMs: number;
+  /**
+   * The worker count was left to the engine ('auto'): a stage whose batches measure quicker
+   * in-process than through the pool moves in-process (see quickerInProcess).
+   */
+  readonly adaptive?: boolean;
   readonly progress?: ProgressObserver;
+}
+
+/** What a stage measured over a window of batches through the pool (all ms, summed over `batches`). */
+export interface PoolWindow {
+  readonly batches: number;
+  /** Wall time the window took. */
+  readonly wallMs: number;
+  /** Waiting for input batches. */
+  readonly inputMs: number;
+  /** Suspended while the consumer took each result. */
+  readonly downstreamMs: number;
+  /** Kernel time on the workers. */
+  readonly workerMs: number;
+}
+
+/**
+ * Whether a stage's batches may go quicker in-process: the pool's wall time per batch is above what
+ * in-process would take — reading the input, the kernels and the consumer, one after the other on
+ * this thread (ADAPT_MARGIN). The pool loses on cheap ops over batches the engine does not
+ * own (a caller's arrays must be copied out, and the copies freed). Kernel times measured on
+ * workers are inflated on a loaded machine, so this only starts a probe: the stage then runs a few
+ * batches in-process and keeps whichever measured quicker.
+ */
+export function quickerInProcess(w: PoolWindow): boolean {
+  return w.batches > 0 && w.wallMs > ADAPT_MARGIN * (w.inputMs + w.downstreamMs + w.workerMs);
 }
 
 interface Done {
@@ -57,12 +87,29 @@ interface Done {
 const FRESH_SOURCES = new Set(['fromRows', 'readCsv', 'readManifest']);
 const NO_FAILURES: readonly RowFailure[] = [];
 
-/** Work per task the grouping of quick batches aims for (ms of worker time). */
-const TASK_TARGET_MS = 1;
+/**
+ * Work per task the grouping of quick batches aims for (ms of worker time). On 2 cores the
+ * coordinating thread's work per task (messages, wake-ups) takes a core from the workers: with
+ * 1 ms tasks, 0.5 ms batches ran slower on 2 workers than in-process; with 4 ms, about even.
+ */
+const TASK_TARGET_MS = 4;
 /** Most batches in one task. */
 const MAX_BATCHES_PER_TASK = 64;
 /** Tasks measured to take a worker less than this may wait in its queue (see dispatch). */
 const QUEUE_BELOW_MS = 20;
+/** Batches an adaptive stage lets through before it measures the pool (start-up is not steady). */
+const ADAPT_AFTER = 4;
+/** The least batches, and wall time, a measurement window spans. */
+const ADAPT_WINDOW = 16;
+const ADAPT_WINDOW_MS = 50;
+/**
+ * How much slower than the in-process estimate the pool must measure to start a probe. The
+ * estimate uses kernel times measured on workers, which run slower there for memory-bound kernels
+ * (fresh copies, cold caches, a loaded machine), so no extra margin: the probe decides.
+ */
+const ADAPT_MARGIN = 1;
+/** How much quicker the in-process probe must be for the stage to stay in-process. */
+const ADAPT_PROBE_MARGIN = 1.2;
 /** Times a task queued behind dying workers is sent again before it counts as failed itself. */
 const MAX_REQUEUES = 4;
 
@@ -111,7 +158,7 @@ export class StageExecutor extends InProcessExecutor {
     this.pool = pool;
     this.physical = physical;
     for (const s of physical.stages) {
-      this.stageStats.set(s.id, { id: s.id, batches: 0, tasks: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, inputWaitMs: 0, backpressureMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
+      this.stageStats.set(s.id, { id: s.id, batches: 0, tasks: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, inputWaitMs: 0, backpressureMs: 0, dispatchMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
     }
   }
 
@@ -197,13 +244,18 @@ export class StageExecutor extends InProcessExecutor {
   private async *inline(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>): AsyncGenerator<Chunk> {
     let seq = 0;
     for await (const c of input) {
-      this.checkAbort();
-      const t0 = performance.now();
-      const r = await runSteps(steps, c, this.opts.seed, this.opts.signal);
-      const ms = performance.now() - t0;
-      const out = this.account(s, { seq: seq++, chunk: r.chunk, failures: r.failures, steps: r.steps, workerMs: ms, roundTripMs: ms, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }, c.length);
+      const out = await this.inlineBatch(s, steps, c, seq++);
       if (out.length > 0) yield out;
     }
+  }
+
+  /** One batch of a stage on this thread. */
+  private async inlineBatch(s: Stage, steps: StepSpec[], c: Chunk, seq: number): Promise<Chunk> {
+    this.checkAbort();
+    const t0 = performance.now();
+    const r = await runSteps(steps, c, this.opts.seed, this.opts.signal);
+    const ms = performance.now() - t0;
+    return this.account(s, { seq, chunk: r.chunk, failures: r.failures, steps: r.steps, workerMs: ms, roundTripMs: ms, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }, c.length);
   }
 
   /** Merge one batch's figures into the report and the stage statistics; route bad rows. */
@@ -271,6 +323,10 @@ export class StageExecutor extends InProcessExecutor {
     let seq = 0, nextOut = 0, inFlightBytes = 0, inputDone = false, tasksInFlight = 0, bytesRead = 0;
     const eager = this.pool.batchesPerTask === 'auto';
     const ordered = this.pool.ordered;
+    // Adaptive: measure a window of batches once the stage is past its start, then stay on the
+    // pool or move in-process for the rest of the input.
+    let measuring = this.pool.adaptive === true, probing = false, yielded = 0, winStart = 0, winAt = 0, poolMsPerBatch = 0;
+    let winInput = 0, winDown = 0, winWorker = 0, winLen = ADAPT_WINDOW;
     const flush = () => {
       if (group.length === 0) return;
       const g = group.splice(0);
@@ -305,37 +361,96 @@ export class StageExecutor extends InProcessExecutor {
     };
     try {
       for (;;) {
-        const size = this.groupSize(st, seq > 0 ? bytesRead / seq : 0);
-        const maxBatches = this.pool.maxInFlightBatches === 'auto' ? 4 * workers * size : this.pool.maxInFlightBatches;
-        const inFlight = () => pending.size + group.length;
-        while (!inputDone && inFlight() < maxBatches && (inFlightBytes < this.pool.maxInFlightBytes || inFlight() === 0)) {
-          this.checkAbort();
-          // A worker with nothing to do gets what has been read so far rather than wait for a full
-          // task ('auto' only: a fixed batchesPerTask is exact).
-          if (group.length > 0 && (group.length >= size || (eager && tasksInFlight < workers))) flush();
+        for (;;) {
+          const size = this.groupSize(st, seq > 0 ? bytesRead / seq : 0);
+          const maxBatches = this.pool.maxInFlightBatches === 'auto' ? 4 * workers * size : this.pool.maxInFlightBatches;
+          const inFlight = () => pending.size + group.length;
+          while (!probing && !inputDone && inFlight() < maxBatches && (inFlightBytes < this.pool.maxInFlightBytes || inFlight() === 0)) {
+            this.checkAbort();
+            // A worker with nothing to do gets what has been read so far rather than wait for a full
+            // task ('auto' only: a fixed batchesPerTask is exact).
+            if (group.length > 0 && (group.length >= size || (eager && tasksInFlight < workers))) flush();
+            const tw = performance.now();
+            const r = await it.next();
+            st.inputWaitMs += performance.now() - tw;
+            if (r.done) { inputDone = true; break; }
+            const bytes = chunkBytes(r.value);
+            bytesRead += bytes;
+            group.push({ chunk: r.value, seq: seq++, bytes });
+            inFlightBytes += bytes;
+          }
+          // Dispatch a partial task unless the one being waited for is already out and the workers
+          // are busy (then the task fills up while they work).
+          if (!probing && group.length > 0 && (inputDone || group.length >= size || (eager && tasksInFlight < workers) || pending.size === 0 || (ordered && !pending.has(nextOut)) || inFlightBytes >= this.pool.maxInFlightBytes)) flush();
+          if (pending.size === 0) break; // (a partial task was flushed above)
+          const tb = performance.now();
+          const d = await nextDone();
+          if (!inputDone) st.backpressureMs += performance.now() - tb;
+          const p = pending.get(d.seq)!;
+          pending.delete(d.seq);
+          inFlightBytes -= p.bytes;
+          nextOut++;
+          if (d.error) throw d.error;
+          const out = this.account(s, d, p.rows);
+          const ty = performance.now();
+          if (out.length > 0) yield out;
+          if (!measuring) continue;
+          const now = performance.now();
+          yielded++;
+          if (yielded === ADAPT_AFTER) {
+            winStart = now; winAt = yielded; winInput = st.inputWaitMs; winDown = 0; winWorker = 0;
+            winLen = Math.min(512, Math.max(ADAPT_WINDOW, 2 * workers * size));
+          } else if (yielded > ADAPT_AFTER) {
+            winDown += now - ty;
+            winWorker += d.workerMs;
+            const n = yielded - winAt;
+            if (n >= winLen && now - winStart >= ADAPT_WINDOW_MS) {
+              measuring = false;
+              const w: PoolWindow = { batches: n, wallMs: now - winStart, inputMs: st.inputWaitMs - winInput, downstreamMs: winDown, workerMs: winWorker };
+              // The pool looks slower than this thread would be: drain it and try (probe below).
+              if (!inputDone && quickerInProcess(w)) { probing = true; poolMsPerBatch = w.wallMs / n; }
+            }
+          }
+        }
+        if (!probing) break;
+        // Probe: run batches on this thread — what was read, then more — and time them as the
+        // pool was timed (wall per batch, input and consumer included). Both measured under the
+        // same load, one after the other: the quicker one runs the rest.
+        const t0 = performance.now();
+        const afterBatches = st.batches;
+        let n = 0, done = false;
+        for (const g of group.splice(0)) {
+          const out = await this.inlineBatch(s, steps, g.chunk, g.seq);
+          inFlightBytes -= g.bytes;
+          n++;
+          if (out.length > 0) yield out;
+        }
+        while (n < ADAPT_WINDOW || performance.now() - t0 < ADAPT_WINDOW_MS / 2) {
           const tw = performance.now();
           const r = await it.next();
           st.inputWaitMs += performance.now() - tw;
-          if (r.done) { inputDone = true; break; }
-          const bytes = chunkBytes(r.value);
-          bytesRead += bytes;
-          group.push({ chunk: r.value, seq: seq++, bytes });
-          inFlightBytes += bytes;
+          if (r.done) { done = true; break; }
+          const out = await this.inlineBatch(s, steps, r.value, seq++);
+          n++;
+          if (out.length > 0) yield out;
         }
-        // Dispatch a partial task unless the one being waited for is already out and the workers
-        // are busy (then the task fills up while they work).
-        if (group.length > 0 && (inputDone || group.length >= size || (eager && tasksInFlight < workers) || pending.size === 0 || (ordered && !pending.has(nextOut)) || inFlightBytes >= this.pool.maxInFlightBytes)) flush();
-        if (pending.size === 0) break; // (a partial task was flushed above)
-        const tb = performance.now();
-        const d = await nextDone();
-        if (!inputDone) st.backpressureMs += performance.now() - tb;
-        const p = pending.get(d.seq)!;
-        pending.delete(d.seq);
-        inFlightBytes -= p.bytes;
-        nextOut++;
-        if (d.error) throw d.error;
-        const out = this.account(s, d, p.rows);
-        if (out.length > 0) yield out;
+        const inProcessMsPerBatch = (performance.now() - t0) / n;
+        probing = false;
+        nextOut = seq;
+        if (done) break;
+        if (inProcessMsPerBatch * ADAPT_PROBE_MARGIN < poolMsPerBatch) {
+          st.movedInProcess = { afterBatches, poolMsPerBatch, inProcessMsPerBatch };
+          for (;;) {
+            const tw = performance.now();
+            const r = await it.next();
+            st.inputWaitMs += performance.now() - tw;
+            if (r.done) break;
+            const out = await this.inlineBatch(s, steps, r.value, seq++);
+            if (out.length > 0) yield out;
+          }
+          break;
+        }
+        st.probedInProcess = { afterBatches, poolMsPerBatch, inProcessMsPerBatch }; // back to the pool
       }
     } finally {
       await it.return?.();
@@ -363,7 +478,9 @@ export class StageExecutor extends InProcessExecutor {
     let started: Int32Array | null = null;
     let requeued = 0;
     for (let attempt = 0; ; attempt++) {
+      const te = performance.now();
       const enc = encodeBatches(chunks, transfer);
+      st.dispatchMs += performance.now() - te;
       const t0 = performance.now();
       // A hung kernel (an endless loop) must not hang the run: past the timeout the task is
       // aborted, which stops its worker, and the batch is handled like one whose worker died.
@@ -379,8 +496,11 @@ export class StageExecutor extends InProcessExecutor {
         const reply = (queued
           ? await untilAborted(pool.run(task, { transferList: enc.transferList }), this.opts.signal)
           : await pool.run(task, { transferList: enc.transferList, signal })) as StageReply;
-        const roundTripMs = performance.now() - t0;
-        return this.replyBatches(steps, reply, enc.bytes, seq0, roundTripMs);
+        const td = performance.now();
+        const roundTripMs = td - t0;
+        const done = this.replyBatches(steps, reply, enc.bytes, seq0, roundTripMs);
+        st.dispatchMs += performance.now() - td;
+        return done;
       } catch (e) {
         if (this.opts.signal.aborted) return each((i) => ({ seq: seq0 + i, error: abortError(), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }));
         // Queued behind a task whose worker died, never started: send it again as it was (no
@@ -571,6 +691,9 @@ export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOpt
     maxInFlightBytes: p.maxInFlightBytes ?? 256 * 2 ** 20,
     retries: p.retries ?? 2,
     taskTimeoutMs: p.taskTimeoutMs ?? Infinity,
+    // The engine chose the worker count (not the caller, nor MODAFLOW_WORKERS): it may also
+    // choose to run a stage in-process when the pool measures slower.
+    adaptive: (p.workers === undefined || p.workers === 'auto') && !process.env['MODAFLOW_WORKERS'],
     ...(p.progress ? { progress: p.progress } : {}),
   }, physical);
 }
