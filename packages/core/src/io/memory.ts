@@ -8,7 +8,8 @@ import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-pla
 import { buildData } from '../exec/column.ts';
 import { makeChunk, recordBatchChunks, rowIdAt, rowIdRange, rowIdsOf, takeChunk } from '../exec/chunk.ts';
 import type { Chunk } from '../exec/chunk.ts';
-import { fromArrowSchema } from '../types/arrow-types.ts';
+import { fromArrowSchema, toArrowSchema } from '../types/arrow-types.ts';
+import { adoptData } from '../exec/apply-op.ts';
 import { InvalidArgumentError, SchemaError } from '../errors.ts';
 
 /** Rows of this shard (row id modulo count), or the chunk itself without sharding. */
@@ -98,14 +99,35 @@ export function rowsSource(rows: readonly Record<string, unknown>[], schema?: Sc
   return new RowsSource(rows, s);
 }
 
+/**
+ * The table with this module's apache-arrow classes. A table built by another copy of apache-arrow
+ * (the CommonJS build beside the ESM one, or another version in node_modules) passes
+ * `instanceof arrow.Table`, but its column types are not this copy's DataType instances, and
+ * arrow's own functions (makeData, slicing into kernels) reject them. Its buffers are re-wrapped
+ * with this copy's types, without copying.
+ */
+function ownArrow(table: arrow.Table, schema: Schema): arrow.Table {
+  if (table.batches.every((b) => b.data.children.every((d) => d.type instanceof arrow.DataType))) return table;
+  const own = toArrowSchema(schema);
+  const names = Object.keys(schema);
+  const batches = table.batches.map((b) => {
+    const children = names.map((k, i) => {
+      const d = b.data.children[i]!;
+      return d.type instanceof arrow.DataType ? d : adoptData(schema[k]!, d, k, 'fromArrow');
+    });
+    return new arrow.RecordBatch(own, arrow.makeData({ type: new arrow.Struct(own.fields), length: b.numRows, nullCount: 0, children }));
+  });
+  return new arrow.Table(own, batches);
+}
+
 class ArrowTableSource implements Source {
   readonly name = 'fromArrow';
   readonly knownSchema: Schema;
   readonly table: arrow.Table;
   readonly rowCount: number;
   constructor(table: arrow.Table) {
-    this.table = table;
     this.knownSchema = fromArrowSchema(table.schema);
+    this.table = ownArrow(table, this.knownSchema);
     this.rowCount = table.numRows;
   }
   describe(): string { return `arrow table, ${this.table.numRows} rows`; }
