@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fromSource, makeChunk, buildData, dt, rowIdRange } from '@modaflow/core';
+import { fromArrow, fromSource, makeChunk, buildData, dt, rowIdRange } from '@modaflow/core';
 import type { Float64, Source, SourceBatch, SourceReadOptions } from '@modaflow/core';
 import { shutdownPools } from '../../packages/core/src/exec/pool/pool.ts';
 import type { ProgressEvent } from '../../packages/core/src/exec/pool/progress.ts';
@@ -138,6 +138,48 @@ const load0 = loadavg()[0]!;
     () => ds.compute({ workers: 0, batchSize }),
     { runs: 5 });
   results.push({ ...r, extra: { rows_per_s_2_workers: rows / (r.contender.median / 1000), rows_per_s_in_process: rows / (r.baseline.median / 1000) } });
+}
+
+// 2b. The same op in batches of ~0.5 ms: the coordinating thread's work per task (messages,
+// wake-ups) competes with the workers for this machine's 2 cores, so quick batches must share tasks.
+{
+  const rows = 40_000, batchSize = 100, iters = 200;
+  const ds = fromSource<XS>(freshSource(rows / batchSize, batchSize)).map(spin({ column: 'x', output: 'y', iters }));
+  const r = await compare(`cpu-bound, small batches: spin(${iters}), ${rows / batchSize} batches × ${batchSize} rows, 2 workers vs in-process`,
+    () => ds.compute({ workers: 2, batchSize }),
+    () => ds.compute({ workers: 0, batchSize }),
+    { runs: 5 });
+  await ds.compute({ workers: 2, batchSize });
+  const tasks = /analyzed: \d+ batches in (\d+) tasks/.exec(ds.explain({ analyze: true }));
+  results.push({ ...r, extra: { tasks: tasks ? Number(tasks[1]) : rows / batchSize } });
+}
+
+// 2c. workers: 'auto' on a cheap op over a caller's table (every batch must be copied out): the
+// stage measures the pool, probes in-process and keeps the quicker (see the core README).
+{
+  const n = 8_000_000, batchSize = 8192;
+  // apache-arrow is core's dependency, not this package's.
+  const arrow = createRequire(new URL('../../packages/core/package.json', import.meta.url))('apache-arrow') as { tableFromArrays(c: Record<string, Float64Array>): Parameters<typeof fromArrow>[0] };
+  const table = arrow.tableFromArrays({ x: Float64Array.from({ length: n }, (_, i) => i) });
+  // Declared costly (100 µs per row) so that 'auto' starts on the pool; the kernel is a copy.
+  const ds = fromArrow<XS>(table).map(spin({ column: 'x', output: 'y', iters: 0, cost: 100 }));
+  const saved = process.env['MODAFLOW_WORKERS'];
+  delete process.env['MODAFLOW_WORKERS'];
+  try {
+    const auto = await compare(`adaptive: 'auto' vs in-process, a copy over a caller's ${n}-row table in ${batchSize}-row batches`,
+      () => ds.compute({ batchSize }),
+      () => ds.compute({ workers: 0, batchSize }),
+      { runs: 5 });
+    await ds.compute({ batchSize });
+    const decided = /(moved in-process|tried in-process)[^←\n]*/.exec(ds.explain({ analyze: true }));
+    results.push({ ...auto, extra: { decision: decided ? decided[0].trim() : 'stayed on the pool (no probe)' } });
+    results.push(await compare(`the same on 2 workers (explicit) vs in-process`,
+      () => ds.compute({ workers: 2, batchSize }),
+      () => ds.compute({ workers: 0, batchSize }),
+      { runs: 5 }));
+  } finally {
+    if (saved !== undefined) process.env['MODAFLOW_WORKERS'] = saved;
+  }
 }
 
 // 3. Engine (in-process, and 2 workers) against a hand-written loop over the same Float64Array.

@@ -399,7 +399,7 @@ export class StageExecutor extends InProcessExecutor {
           yielded++;
           if (yielded === ADAPT_AFTER) {
             winStart = now; winAt = yielded; winInput = st.inputWaitMs; winDown = 0; winWorker = 0;
-            winLen = Math.min(512, Math.max(ADAPT_WINDOW, 2 * workers * size));
+            winLen = Math.min(128, Math.max(ADAPT_WINDOW, 2 * size)); // two tasks at least
           } else if (yielded > ADAPT_AFTER) {
             winDown += now - ty;
             winWorker += d.workerMs;
