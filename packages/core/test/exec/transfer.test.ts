@@ -121,3 +121,20 @@ test('a batch that cannot cross threads fails alone: the encoder drops what it h
   assert.deepEqual(valuesOf(back[1]!), valuesOf(ok2));
   assert.deepEqual(Array.from(back[1]!.rowIds), Array.from({ length: 30 }, (_, i) => 50 + i));
 });
+
+test('columns over shared memory cross as copies (a SharedArrayBuffer is never put in a transfer list)', async () => {
+  const n = PACK_BELOW / 8 + 50;
+  const sab = new Float64Array(new SharedArrayBuffer(n * 8 * 2));
+  for (let i = 0; i < sab.length; i++) sab[i] = i;
+  const whole = makeChunk({ x: dt.float64() }, { x: buildData(dt.float64(), sab) }, rowIdRange(0, sab.length));
+  const part = makeChunk({ x: dt.float64() }, { x: buildData(dt.float64(), sab.subarray(n, 2 * n)) }, rowIdRange(0, n));
+  const small = makeChunk({ x: dt.float64() }, { x: buildData(dt.float64(), sab.subarray(0, 10)) }, rowIdRange(0, 10));
+  for (const transfer of [false, true]) {
+    const { back, transferList } = await roundTrip([whole, part, small], transfer);
+    assert.ok(transferList.every((b) => b instanceof ArrayBuffer));
+    assert.equal((back[0]!.columns['x']!.values as Float64Array)[2 * n - 1], 2 * n - 1);
+    assert.equal((back[1]!.columns['x']!.values as Float64Array)[0], n);
+    assert.equal((back[2]!.columns['x']!.values as Float64Array)[9], 9);
+    assert.equal(sab[5], 5, 'the shared memory is untouched');
+  }
+});

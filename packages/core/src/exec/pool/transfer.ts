@@ -77,10 +77,11 @@ export interface Encoded {
   readonly bytes: HopBytes;
 }
 
+/** The bytes in view, in a fresh ArrayBuffer (also for a view of a SharedArrayBuffer, which cannot be transferred). */
 function copyView(v: View): View {
-  const Ctor = v.constructor as ViewCtor;
-  const b = (v.buffer as ArrayBuffer).slice(v.byteOffset, v.byteOffset + v.byteLength);
-  return new Ctor(b, 0, v.length);
+  const c = new (v.constructor as ViewCtor)(v.length);
+  new Uint8Array(c.buffer, 0, c.byteLength).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return c;
 }
 
 /** Builds one message's wire form, batch by batch (a batch that cannot be encoded leaves no trace). */
