@@ -49,7 +49,11 @@ async function roundTrip(chunks: Chunk[], transfer: boolean): Promise<{ back: Ch
   const { port1, port2 } = new MessageChannel();
   const got = new Promise<unknown>((r) => port2.once('message', r));
   port1.postMessage(e.wire, e.transferList);
-  const wire = await got as WireBatches;
+  // A message that never arrives (e.g. shared memory in the transfer list) fails, not hangs.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the message never arrived')), 10_000); });
+  const wire = await Promise.race([got, late]) as WireBatches;
+  clearTimeout(timer);
   port1.close();
   return { back: decodeBatches(wire), wire, transferList: e.transferList };
 }
