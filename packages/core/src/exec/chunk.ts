@@ -395,9 +395,20 @@ function takeDataWith(t: DType, data: arrow.Data, idx: ArrayLike<number>, runs: 
   }
 }
 
-/** The same column with offset 0 (a copy only when the data is a slice). */
+/** The empty validity bitmap of a column without nulls (as makeData gives it; never written to). */
+const NO_BITS = new Uint8Array(0);
+
+/**
+ * The same column with offset 0. A slice of a null-free fixed-width column is a view: arrow-js
+ * slices its data buffer and keeps the offset only to place validity bits (a batch cut from a
+ * caller's table, fromArrow or readParquet, is such a slice). Other slices are copied.
+ */
 export function compactData(t: DType, data: arrow.Data): arrow.Data {
   if (data.offset === 0) return data;
+  const v = data.values as ArrayLike<unknown> | undefined;
+  if (data.nullCount === 0 && data.children.length === 0 && !data.valueOffsets && !data.typeIds && v && data.typeId !== arrow.Type.Bool && v.length === data.length * data.stride) {
+    return new arrow.Data(data.type, 0, data.length, 0, [undefined, data.values, NO_BITS] as unknown as ConstructorParameters<typeof arrow.Data>[4]);
+  }
   const idx = new Uint32Array(data.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
   return takeData(t, data, idx);
