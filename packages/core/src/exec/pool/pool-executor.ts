@@ -89,10 +89,12 @@ const NO_FAILURES: readonly RowFailure[] = [];
 
 /**
  * Work per task the grouping of quick batches aims for (ms of worker time). On 2 cores the
- * coordinating thread's work per task (messages, wake-ups) takes a core from the workers: with
- * 1 ms tasks, 0.5 ms batches ran slower on 2 workers than in-process; with 4 ms, about even.
+ * coordinating thread's work per task (~0.1–0.3 ms of its CPU here: messages, wake-ups, plus GC
+ * work on V8's helper threads) takes a core from the workers. Measured on 800 batches of ~0.5 ms
+ * (spin, 2 workers vs in-process, 5 runs each, quiet): 1.15–1.50× with 4 ms tasks, 1.27–1.68×
+ * with 8, 1.42–1.77× with 16; with 1 ms tasks the pool was slower than in-process.
  */
-const TASK_TARGET_MS = 4;
+const TASK_TARGET_MS = 16;
 /** Most batches in one task. */
 const MAX_BATCHES_PER_TASK = 64;
 /** Tasks measured to take a worker less than this may wait in its queue (see dispatch). */
@@ -635,8 +637,8 @@ export interface ParallelOptions {
   /** Batches dispatched but not yet consumed, per stage (default 'auto': 4 tasks per worker). */
   readonly maxInFlightBatches?: number | 'auto';
   /**
-   * Batches sent to a worker in one task (default 'auto': batches that take a worker well under a
-   * millisecond are grouped, up to 64, so a hop's fixed cost is shared; slower batches go alone).
+   * Batches sent to a worker in one task (default 'auto': batches that take a worker less than
+   * ~8 ms are grouped (~16 ms of work per task, up to 64 batches), so a hop's fixed cost is shared; slower batches go alone).
    */
   readonly batchesPerTask?: number | 'auto';
   readonly maxInFlightBytes?: number;
