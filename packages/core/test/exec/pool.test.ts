@@ -208,16 +208,16 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
   }
 });
 
-test('quickerInProcess: the pool looks slower when its wall time per batch exceeds reading, kernels and consumer done in turn', () => {
-  const w = { batches: 100, inputMs: 10, downstreamMs: 5, workerMs: 85 };
-  assert.equal(quickerInProcess({ ...w, wallMs: 60 }), false, 'two workers sharing 85 ms of kernels');
-  assert.equal(quickerInProcess({ ...w, wallMs: 100 }), false, 'no slower');
-  assert.equal(quickerInProcess({ ...w, wallMs: 101 }), true, 'slower: worth a probe');
+test('quickerInProcess: a probe runs when the pool does not clearly run kernels in parallel (wall per batch above 3/4 of kernel time)', () => {
+  const w = { batches: 100, inputMs: 10, downstreamMs: 5, workerMs: 100 };
+  assert.equal(quickerInProcess({ ...w, wallMs: 55 }), false, 'two workers sharing CPU-bound kernels');
+  assert.equal(quickerInProcess({ ...w, wallMs: 75 }), false, 'at the gate');
+  assert.equal(quickerInProcess({ ...w, wallMs: 90 }), true, 'little parallel gain: worth a probe');
   assert.equal(quickerInProcess({ ...w, wallMs: 300 }), true, 'hops cost more than the kernels');
   assert.equal(quickerInProcess({ ...w, batches: 0, wallMs: 300 }), false, 'nothing measured');
-  fc.assert(fc.property(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(5000), fc.nat(5000), (i, d, k, a, b) => {
+  fc.assert(fc.property(fc.nat(1000), fc.nat(5000), fc.nat(5000), (k, a, b) => {
     // Monotone: a slower pool never flips the decision back to the pool.
-    const m = { batches: 10, inputMs: i, downstreamMs: d, workerMs: k };
+    const m = { batches: 10, inputMs: 0, downstreamMs: 0, workerMs: k };
     return !quickerInProcess({ ...m, wallMs: Math.min(a, b) }) || quickerInProcess({ ...m, wallMs: Math.max(a, b) });
   }));
 });
@@ -245,7 +245,7 @@ test("workers: 'auto': a stage whose hops cost more than its kernels tries in-pr
     const table = arrow.tableFromArrays({ x: Float64Array.from({ length: n }, (_, i) => i) });
     const cheap = fromArrow<typeof XS>(table).map(spin({ column: 'x', output: 'y', iters: 0, cost: 100 }));
     const got = await cheap.compute({ batchSize: 256 });
-    assert.notEqual(decision(cheap), 'pool', 'the pool measured slower than reading, kernel and consumer in turn: a probe ran');
+    assert.notEqual(decision(cheap), 'pool', 'hops, not kernels, set the pace: a probe ran');
     assert.equal(got.numRows, n);
     assert.deepEqual(Array.from(got.getChild('y')!.toArray() as Float64Array), Array.from(table.getChild('x')!.toArray() as Float64Array));
     const unordered = await cheap.compute({ batchSize: 256, ordered: false });

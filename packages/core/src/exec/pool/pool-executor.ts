@@ -60,15 +60,15 @@ export interface PoolWindow {
 }
 
 /**
- * Whether a stage's batches may go quicker in-process: the pool's wall time per batch is above what
- * in-process would take — reading the input, the kernels and the consumer, one after the other on
- * this thread (ADAPT_MARGIN). The pool loses on cheap ops over batches the engine does not
- * own (a caller's arrays must be copied out, and the copies freed). Kernel times measured on
- * workers are inflated on a loaded machine, so this only starts a probe: the stage then runs a few
- * batches in-process and keeps whichever measured quicker.
+ * Whether a stage's batches may go quicker in-process: the pool does not clearly run its kernels
+ * in parallel — its wall time per batch is above ADAPT_GATE of the kernels' own time (two workers
+ * busy with CPU-bound kernels give about 0.5). The pool loses on cheap ops over batches the engine
+ * does not own (a caller's arrays must be copied out, and the copies freed), where hops, not
+ * kernels, set the pace. This only starts a probe: the stage then runs a few batches in-process,
+ * timed as the pool was, and keeps whichever measured quicker.
  */
 export function quickerInProcess(w: PoolWindow): boolean {
-  return w.batches > 0 && w.wallMs > ADAPT_MARGIN * (w.inputMs + w.downstreamMs + w.workerMs);
+  return w.batches > 0 && w.wallMs > ADAPT_GATE * w.workerMs;
 }
 
 interface Done {
@@ -103,13 +103,11 @@ const QUEUE_BELOW_MS = 20;
 const ADAPT_AFTER = 4;
 /** The least batches, and wall time, a measurement window spans. */
 const ADAPT_WINDOW = 16;
-const ADAPT_WINDOW_MS = 50;
-/**
- * How much slower than the in-process estimate the pool must measure to start a probe. The
- * estimate uses kernel times measured on workers, which run slower there for memory-bound kernels
- * (fresh copies, cold caches, a loaded machine), so no extra margin: the probe decides.
- */
-const ADAPT_MARGIN = 1;
+const ADAPT_WINDOW_MS = 10;
+/** The pool's wall time per batch, as a share of its kernels' time per batch, above which a probe runs. */
+const ADAPT_GATE = 0.75;
+/** Batches a probe runs before it starts timing (the first ones on this thread warm it up). */
+const ADAPT_PROBE_WARMUP = 2;
 /** How much quicker the in-process probe must be for the stage to stay in-process. */
 const ADAPT_PROBE_MARGIN = 1.2;
 /** Times a task queued behind dying workers is sent again before it counts as failed itself. */
@@ -365,7 +363,8 @@ export class StageExecutor extends InProcessExecutor {
       for (;;) {
         for (;;) {
           const size = this.groupSize(st, seq > 0 ? bytesRead / seq : 0);
-          const maxBatches = this.pool.maxInFlightBatches === 'auto' ? 4 * workers * size : this.pool.maxInFlightBatches;
+          // (2 tasks per worker while an adaptive stage measures: a probe must not wait for a deep queue to drain.)
+          const maxBatches = this.pool.maxInFlightBatches === 'auto' ? (measuring ? 2 : 4) * workers * size : this.pool.maxInFlightBatches;
           const inFlight = () => pending.size + group.length;
           while (!probing && !inputDone && inFlight() < maxBatches && (inFlightBytes < this.pool.maxInFlightBytes || inFlight() === 0)) {
             this.checkAbort();
@@ -418,30 +417,39 @@ export class StageExecutor extends InProcessExecutor {
         // Probe: run batches on this thread — what was read, then more — and time them as the
         // pool was timed (wall per batch, input and consumer included). Both measured under the
         // same load, one after the other: the quicker one runs the rest.
-        const t0 = performance.now();
         const afterBatches = st.batches;
-        let n = 0, done = false;
-        for (const g of group.splice(0)) {
-          const out = await this.inlineBatch(s, steps, g.chunk, g.seq);
-          inFlightBytes -= g.bytes;
-          n++;
+        const queue = group.splice(0);
+        let warm = 0, n = 0, t0 = performance.now(), done = false;
+        while (warm < ADAPT_PROBE_WARMUP || n < ADAPT_WINDOW || performance.now() - t0 < ADAPT_WINDOW_MS / 2) {
+          let c: Chunk, q: number;
+          const g = queue.shift();
+          if (g) { c = g.chunk; q = g.seq; inFlightBytes -= g.bytes; }
+          else {
+            const tw = performance.now();
+            const r = await it.next();
+            st.inputWaitMs += performance.now() - tw;
+            if (r.done) { done = true; break; }
+            c = r.value; q = seq++;
+          }
+          const out = await this.inlineBatch(s, steps, c, q);
           if (out.length > 0) yield out;
+          // The first batches on this thread warm it up (op state, compiled code): not timed.
+          if (warm < ADAPT_PROBE_WARMUP) { if (++warm === ADAPT_PROBE_WARMUP) t0 = performance.now(); }
+          else n++;
         }
-        while (n < ADAPT_WINDOW || performance.now() - t0 < ADAPT_WINDOW_MS / 2) {
-          const tw = performance.now();
-          const r = await it.next();
-          st.inputWaitMs += performance.now() - tw;
-          if (r.done) { done = true; break; }
-          const out = await this.inlineBatch(s, steps, r.value, seq++);
-          n++;
-          if (out.length > 0) yield out;
-        }
-        const inProcessMsPerBatch = (performance.now() - t0) / n;
+        // Batches read before the probe and not run by it go first, wherever the rest runs.
+        for (const g of queue) group.push(g);
+        const inProcessMsPerBatch = n > 0 ? (performance.now() - t0) / n : Infinity;
         probing = false;
-        nextOut = seq;
+        nextOut = group.length > 0 ? group[0]!.seq : seq;
         if (done) break;
         if (inProcessMsPerBatch * ADAPT_PROBE_MARGIN < poolMsPerBatch) {
           st.movedInProcess = { afterBatches, poolMsPerBatch, inProcessMsPerBatch };
+          for (const g of group.splice(0)) {
+            inFlightBytes -= g.bytes;
+            const out = await this.inlineBatch(s, steps, g.chunk, g.seq);
+            if (out.length > 0) yield out;
+          }
           for (;;) {
             const tw = performance.now();
             const r = await it.next();
