@@ -8,7 +8,7 @@ import type { Schema } from '../types/schema.ts';
 import type { ColumnInput, KernelContext, KernelInput, KernelResult, OpDef, RowErrorOptions } from '../ops/define-op.ts';
 import { hashString, rowRng } from '../ops/random.ts';
 import type { Chunk } from './chunk.ts';
-import { compactData, maskOfRuns, rowIdAt, scanMask, takeChunk, takeChunkMask, withColumns } from './chunk.ts';
+import { compactData, maskOfRuns, rowIdAt, scanMask, sliceChunk, takeChunkMask, withColumns } from './chunk.ts';
 import type { MaskScan } from './chunk.ts';
 import { buildData, columnValues, getValue } from './column.ts';
 import { toArrowType } from '../types/arrow-types.ts';
@@ -170,7 +170,8 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
     if (e instanceof ModaflowError && e.code === 'MF_ABORTED') throw e;
     const err = e instanceof ModaflowError ? e : new OpError('MF_OP_FAILED', (e as Error)?.message ?? String(e), { op: def.name, cause: e });
     return {
-      chunk: takeChunk(chunk, []),
+      // No rows kept: a zero-length slice (no kernel of ours that could fail a second time on odd column data).
+      chunk: sliceChunk(chunk, 0, 0),
       failures: Array.from(chunk.rowIds, (rowId, i) => ({
         rowId, op: def.name, code: err.code, message: `batch failed: ${err.reason}`,
         ...(err.column !== undefined ? { column: err.column } : {}),
