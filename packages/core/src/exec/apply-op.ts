@@ -197,31 +197,14 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
     cols[k] = toData(t, c, k, def.name, chunk.length);
   }
   let out = withColumns(chunk, schema, cols);
-  const kept = keptRows(result.keep, chunk.length, bad, keepScanOf(result as KernelResultWithScan, cols, chunk), def.name);
+  const kept = keptRows(result.keep, chunk.length, bad, keepScanOf(result, cols, chunk), def.name);
   if (kept) out = takeChunkMask(out, kept.mask, kept.scan);
   return { chunk: out, failures };
 }
 
-/**
- * A filtering kernel's result with the scan of its kept rows, found by the kernel in the pass that
- * tested them (a vectorized kernel finds the runs of kept rows for a fraction of what a second
- * pass over a mask costs): `keepScan.kept` rows kept, `keepScan.runs` their runs as [dst, src,
- * length] triples in order, or null when they are short — what scanMask(keep) would give — and
- * optionally `keepScan.taken`: for input columns the op does not replace, their kept values
- * already gathered by the kernel (a scalar column's array type, one value per kept row; anything
- * else is ignored). With runs, `keep` may be left out: the runs say which rows stay (a mask is
- * made from them only if a row is rejected with ctx.rowError or a column cannot be copied run by
- * run); without runs, `keep` (a 0/1 Uint8Array mask) is required. applyOp checks that the runs
- * tile the kept rows (they decide which bytes of the output are written), not that they agree
- * with a mask sent beside them: a kernel must make them agree (test it against scanMask). Not
- * declared in KernelResult yet: read structurally.
- */
-export interface KernelResultWithScan extends KernelResult {
-  readonly keepScan?: MaskScan;
-}
 
 /** The kernel's keepScan, with taken values only for columns that pass through unchanged (an output column replaces its input). */
-function keepScanOf(r: KernelResultWithScan, cols: Record<string, arrow.Data>, chunk: Chunk): MaskScan | undefined {
+function keepScanOf(r: KernelResult, cols: Record<string, arrow.Data>, chunk: Chunk): MaskScan | undefined {
   const s = r.keepScan;
   if (!s?.taken) return s;
   const taken: Record<string, TypedArray> = {};

@@ -1,6 +1,7 @@
 // defineOp: an op is defined once — name, the module that exports it, plain-data params, input and
 // output dtypes, declared properties and a vectorized kernel. A use of an op in a plan is an
 // OpCall: (name, module, params) only, so a worker can re-create it by importing the module.
+import type { MaskScan } from '../exec/chunk.ts';
 import type * as arrow from 'apache-arrow';
 import type { DType, TypedArray } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
@@ -75,6 +76,18 @@ export interface KernelResult {
   readonly columns: { readonly [name: string]: ColumnInput };
   /** For filtering ops: which input rows to keep (indices ascending, or a 0/1 mask per row). */
   readonly keep?: Uint8Array | Uint32Array | readonly boolean[];
+  /**
+   * For filtering ops, optional: the scan of the kept rows, found by the kernel in the pass that
+   * tested them (a vectorized kernel finds the runs for a fraction of what a second pass over a
+   * mask costs). `kept` rows are kept; `runs` are their runs as [dst, src, length] triples in
+   * order, or null when they are short — what a scan of `keep` would give; optionally `taken`: for
+   * input columns the op does not replace, their kept values already gathered (a scalar column's
+   * array type, one value per kept row; anything else is ignored). With runs, `keep` may be left
+   * out: the runs say which rows stay. Without runs, `keep` (a 0/1 Uint8Array mask) is required.
+   * The engine checks that the runs tile the kept rows, not that they agree with a mask sent beside
+   * them: a kernel must make them agree (test it against the plain mask).
+   */
+  readonly keepScan?: MaskScan;
 }
 
 /** Dataset-wide statistics of a global op (z-score, min-max): accumulate, merge, finalize. */

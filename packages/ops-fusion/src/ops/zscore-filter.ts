@@ -1,20 +1,13 @@
 // fusion.zscore-filter: drop rows whose value lies more than `threshold` standard deviations (or
 // robust MADs) from the dataset-wide — or per-group — centre. A global op: a statistics phase over
 // the whole input, then a row-local filter.
-import type { DType, Float64, GlobalStats, KernelInput, OpCall, Schema } from '@modaflow/core';
+import type { DType, Float64, GlobalStats, KernelInput, KernelResult, OpCall, Schema } from '@modaflow/core';
 import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError } from '@modaflow/core';
 import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 import { keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
 import { addMomentsF32Wasm, keepRunsF32Wasm, WASM_CHUNK } from '../util/wasm-moments.ts';
-
-/** A kernel result with the scan of its kept rows (core's applyOp reads `keepScan` and then needs `keep` only without runs; KernelResultWithScan there). */
-interface KernelResultWithScan {
-  readonly columns: Record<string, never>;
-  readonly keep?: Uint8Array;
-  readonly keepScan: { readonly kept: number; readonly runs: Int32Array | null; readonly taken?: Record<string, Float32Array> };
-}
 
 export interface ZscoreFilterParams {
   readonly column: string;
@@ -174,10 +167,10 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
       if (!iv) return { columns: {}, keep: new Uint8Array(n) };
       // One pass finds the kept rows' runs and gathers their values: core neither scans a mask nor
       // copies the column again, and no mask is made unless the runs are short (core's
-      // KernelResultWithScan). Batches over 64k rows get their mask (the kernel's copy is gone).
+      // KernelResult.keepScan). Batches over 64k rows get their mask (the kernel's copy is gone).
       const k = keepRunsF32Wasm(f32, iv[0], iv[1], { take: true, mask: n <= WASM_CHUNK ? 'if-no-runs' : 'always' });
       const keepScan = { kept: k.kept, runs: k.runs, ...(k.values ? { taken: { [p.column]: k.values } } : {}) };
-      const r: KernelResultWithScan = k.mask ? { columns: {}, keep: k.mask, keepScan } : { columns: {}, keepScan };
+      const r: KernelResult = k.mask ? { columns: {}, keep: k.mask, keepScan } : { columns: {}, keepScan };
       return r;
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
