@@ -7,7 +7,7 @@ import type { DType, TypedArray } from '../types/dtype.ts';
 import { shapeSize, typedArrayCtor } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
 import { fromArrowSchema, toArrowField, toArrowSchema } from '../types/arrow-types.ts';
-import { buildData, getValue } from './column.ts';
+import { buildData, getValue, NO_BITMAP } from './column.ts';
 
 export interface Chunk {
   readonly schema: Schema;
@@ -395,20 +395,23 @@ function takeDataWith(t: DType, data: arrow.Data, idx: ArrayLike<number>, runs: 
   }
 }
 
-/** The empty validity bitmap of a column without nulls (as makeData gives it; never written to). */
-const NO_BITS = new Uint8Array(0);
-
 /**
- * The same column with offset 0. A slice of a null-free fixed-width column is a view: arrow-js
- * slices its data buffer and keeps the offset only to place validity bits (a batch cut from a
- * caller's table, fromArrow or readParquet, is such a slice). Other slices are copied.
+ * A slice of a null-free fixed-width column as a column of its own, offset 0, without copying —
+ * or null for any other data. arrow-js slices a fixed-width column's data buffer and keeps the
+ * offset only to place validity bits (a batch cut from a caller's table, fromArrow or readParquet,
+ * is such a slice).
  */
+export function unslicedView(data: arrow.Data): arrow.Data | null {
+  const v = data.values as ArrayLike<unknown> | undefined;
+  if (data.offset === 0 || data.nullCount !== 0 || data.children.length !== 0 || data.valueOffsets || data.typeIds || !v || data.typeId === arrow.Type.Bool || v.length !== data.length * data.stride) return null;
+  return new arrow.Data(data.type, 0, data.length, 0, [undefined, data.values, NO_BITMAP] as unknown as ConstructorParameters<typeof arrow.Data>[4]);
+}
+
+/** The same column with offset 0: a view for a null-free fixed-width slice (unslicedView), else a copy of a slice. */
 export function compactData(t: DType, data: arrow.Data): arrow.Data {
   if (data.offset === 0) return data;
-  const v = data.values as ArrayLike<unknown> | undefined;
-  if (data.nullCount === 0 && data.children.length === 0 && !data.valueOffsets && !data.typeIds && v && data.typeId !== arrow.Type.Bool && v.length === data.length * data.stride) {
-    return new arrow.Data(data.type, 0, data.length, 0, [undefined, data.values, NO_BITS] as unknown as ConstructorParameters<typeof arrow.Data>[4]);
-  }
+  const view = unslicedView(data);
+  if (view) return view;
   const idx = new Uint32Array(data.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
   return takeData(t, data, idx);

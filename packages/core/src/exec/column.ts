@@ -52,7 +52,7 @@ function toBigInt(t: DType, v: unknown, column?: string, row?: number): bigint {
 }
 
 /** The empty validity bitmap makeData gives a column without nulls (never written to: it has no bytes). */
-const NO_BITMAP = new Uint8Array(0);
+export const NO_BITMAP = new Uint8Array(0);
 
 /**
  * Build column data of dtype `t` from JS values (null/undefined = null). Numeric columns given as a

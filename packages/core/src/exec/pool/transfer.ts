@@ -20,13 +20,11 @@ import * as arrow from 'apache-arrow';
 import type { Schema } from '../../types/schema.ts';
 import { toArrowType } from '../../types/arrow-types.ts';
 import type { Chunk, RowIds } from '../chunk.ts';
-import { makeChunk, rowIdsOf } from '../chunk.ts';
+import { makeChunk, rowIdsOf, unslicedView } from '../chunk.ts';
 import { InvalidArgumentError } from '../../errors.ts';
 
 type View = ArrayBufferView & { readonly length: number };
 type ViewCtor = { new (n: number): View; new (b: ArrayBufferLike, byteOffset: number, length: number): View; readonly BYTES_PER_ELEMENT: number };
-
-const NO_BITS = new Uint8Array(0);
 
 /** Buffers under this many bytes travel copied into the message's pack. */
 export const PACK_BELOW = 32 * 1024;
@@ -139,21 +137,12 @@ export class BatchEncoder {
         column, fix: 'decode it (cast to utf8) before the ops, or run with workers: 0',
       });
     }
-    // A slice of a null-free fixed-width column: its values already start at the slice (arrow-js
-    // slices the data buffer; the offset only places the validity bits), so it travels as a
-    // column of its own, offset 0 — the receiver's kernels need not compact it (a copy).
-    const v = d.values as View | undefined;
-    if (d.offset !== 0 && d.nullCount === 0 && d.children.length === 0 && !d.valueOffsets && !d.typeIds && v && d.typeId !== arrow.Type.Bool && v.length === d.length * d.stride) {
-      this.header.push(0, d.length, 0, 0);
-      this.buffer(undefined);
-      this.buffer(v);
-      this.buffer(NO_BITS); // (what makeData gives a column without nulls)
-      this.buffer(undefined);
-      return;
-    }
+    // A slice of a null-free fixed-width column travels as a column of its own (offset 0): the
+    // receiver's kernels need not compact it (a copy).
+    d = unslicedView(d) ?? d;
     this.header.push(d.offset, d.length, d.nullCount, d.children.length);
     this.buffer(d.valueOffsets as View | undefined);
-    this.buffer(v);
+    this.buffer(d.values as View | undefined);
     this.buffer(d.nullBitmap as View | undefined);
     this.buffer(d.typeIds as View | undefined);
     for (const c of d.children) this.data(c, column);
