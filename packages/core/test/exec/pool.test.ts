@@ -209,7 +209,7 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
 });
 
 test('quickerInProcess: a probe runs when the pool does not clearly run kernels in parallel (wall per batch above 3/4 of kernel time)', () => {
-  const w = { batches: 100, inputMs: 10, downstreamMs: 5, workerMs: 100 };
+  const w = { batches: 100, workerMs: 100 };
   assert.equal(quickerInProcess({ ...w, wallMs: 55 }), false, 'two workers sharing CPU-bound kernels');
   assert.equal(quickerInProcess({ ...w, wallMs: 75 }), false, 'at the gate');
   assert.equal(quickerInProcess({ ...w, wallMs: 90 }), true, 'little parallel gain: worth a probe');
@@ -217,7 +217,7 @@ test('quickerInProcess: a probe runs when the pool does not clearly run kernels 
   assert.equal(quickerInProcess({ ...w, batches: 0, wallMs: 300 }), false, 'nothing measured');
   fc.assert(fc.property(fc.nat(1000), fc.nat(5000), fc.nat(5000), (k, a, b) => {
     // Monotone: a slower pool never flips the decision back to the pool.
-    const m = { batches: 10, inputMs: 0, downstreamMs: 0, workerMs: k };
+    const m = { batches: 10, workerMs: k };
     return !quickerInProcess({ ...m, wallMs: Math.min(a, b) }) || quickerInProcess({ ...m, wallMs: Math.max(a, b) });
   }));
 });

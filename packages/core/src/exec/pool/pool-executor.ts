@@ -51,10 +51,6 @@ export interface PoolWindow {
   readonly batches: number;
   /** Wall time the window took. */
   readonly wallMs: number;
-  /** Waiting for input batches. */
-  readonly inputMs: number;
-  /** Suspended while the consumer took each result. */
-  readonly downstreamMs: number;
   /** Kernel time on the workers. */
   readonly workerMs: number;
 }
@@ -241,8 +237,7 @@ export class StageExecutor extends InProcessExecutor {
     this.emit({ type: 'stage-done', stage: s.id, batches: st.batches, rowsIn: st.rowsIn, rowsOut: st.rowsOut });
   }
 
-  private async *inline(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>): AsyncGenerator<Chunk> {
-    let seq = 0;
+  private async *inline(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>, seq = 0): AsyncGenerator<Chunk> {
     for await (const c of input) {
       const out = await this.inlineBatch(s, steps, c, seq++);
       if (out.length > 0) yield out;
@@ -326,7 +321,7 @@ export class StageExecutor extends InProcessExecutor {
     // Adaptive: measure a window of batches once the stage is past its start, then stay on the
     // pool or move in-process for the rest of the input.
     let measuring = this.pool.adaptive === true, probing = false, yielded = 0, winStart = 0, winAt = 0, poolMsPerBatch = 0;
-    let winInput = 0, winDown = 0, winWorker = 0, winLen = ADAPT_WINDOW;
+    let winWorker = 0, winLen = ADAPT_WINDOW;
     const flush = () => {
       if (group.length === 0) return;
       const g = group.splice(0);
@@ -393,21 +388,19 @@ export class StageExecutor extends InProcessExecutor {
           nextOut++;
           if (d.error) throw d.error;
           const out = this.account(s, d, p.rows);
-          const ty = performance.now();
           if (out.length > 0) yield out;
           if (!measuring) continue;
           const now = performance.now();
           yielded++;
           if (yielded === ADAPT_AFTER) {
-            winStart = now; winAt = yielded; winInput = st.inputWaitMs; winDown = 0; winWorker = 0;
+            winStart = now; winAt = yielded; winWorker = 0;
             winLen = Math.min(128, Math.max(ADAPT_WINDOW, 2 * size)); // two tasks at least
           } else if (yielded > ADAPT_AFTER) {
-            winDown += now - ty;
             winWorker += d.workerMs;
             const n = yielded - winAt;
             if (n >= winLen && now - winStart >= ADAPT_WINDOW_MS) {
               measuring = false;
-              const w: PoolWindow = { batches: n, wallMs: now - winStart, inputMs: st.inputWaitMs - winInput, downstreamMs: winDown, workerMs: winWorker };
+              const w: PoolWindow = { batches: n, wallMs: now - winStart, workerMs: winWorker };
               // The pool looks slower than this thread would be: drain it and try (probe below).
               if (!inputDone && quickerInProcess(w)) { probing = true; poolMsPerBatch = w.wallMs / n; }
             }
@@ -445,19 +438,8 @@ export class StageExecutor extends InProcessExecutor {
         if (done) break;
         if (inProcessMsPerBatch * ADAPT_PROBE_MARGIN < poolMsPerBatch) {
           st.movedInProcess = { afterBatches, poolMsPerBatch, inProcessMsPerBatch };
-          for (const g of group.splice(0)) {
-            inFlightBytes -= g.bytes;
-            const out = await this.inlineBatch(s, steps, g.chunk, g.seq);
-            if (out.length > 0) yield out;
-          }
-          for (;;) {
-            const tw = performance.now();
-            const r = await it.next();
-            st.inputWaitMs += performance.now() - tw;
-            if (r.done) break;
-            const out = await this.inlineBatch(s, steps, r.value, seq++);
-            if (out.length > 0) yield out;
-          }
+          const first = group.length > 0 ? group[0]!.seq : seq;
+          yield* this.inline(s, steps, resume(group.splice(0).map((g) => g.chunk), it), first);
           break;
         }
         st.probedInProcess = { afterBatches, poolMsPerBatch, inProcessMsPerBatch }; // back to the pool
@@ -585,6 +567,16 @@ export class StageExecutor extends InProcessExecutor {
     const failures: RowFailure[] = Array.from(rowIds, (rowId) => ({ rowId, op, code: 'MF_WORKER', message }));
     const empty: Chunk = { schema: this.schemaOf(s.top), columns: {}, length: 0, rowIds: new Float64Array(0) };
     return { seq, chunk: empty, failures, steps: [], workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
+  }
+}
+
+/** `first`, then the rest of an input already started. */
+async function* resume(first: readonly Chunk[], it: AsyncIterator<Chunk>): AsyncGenerator<Chunk> {
+  yield* first;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return;
+    yield r.value;
   }
 }
 
