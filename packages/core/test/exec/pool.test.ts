@@ -315,11 +315,11 @@ class GenSource implements Source {
   }
 }
 
-test('zero copy: with retries: 0 the sender buffers are detached after the hand-off, and results come back by transfer', async () => {
-  // fromRows builds fresh buffers for every batch, so the engine may give them away. Batches of
-  // 8192 float64 rows: 64 KB buffers, above the size that travels in a message's pack.
-  const rows = 8192;
-  assert.ok(rows * 8 >= PACK_BELOW);
+/**
+ * `affine(a, 1)` over a fromRows source of 4 batches of `rows` float64 rows, on 2 workers with
+ * retries: 0, keeping the batches the source handed out and the batch-done events.
+ */
+async function affineOverFreshBatches(rows: number, a: number) {
   const kept: Chunk[] = [];
   const ds = fromRows(Array.from({ length: 4 * rows }, (_, i) => ({ x: i })), XS);
   const src = (ds.plan as Extract<typeof ds.plan, { kind: 'source' }>).source;
@@ -330,17 +330,25 @@ test('zero copy: with retries: 0 the sender buffers are detached after the hand-
   });
   assert.equal(spy.name, 'fromRows');
   const events: ProgressEvent[] = [];
-  const t = await fromSource<typeof XS>(spy).map(affine({ column: 'x', output: 'y', a: 1, b: 1 }))
+  const table = await fromSource<typeof XS>(spy).map(affine({ column: 'x', output: 'y', a, b: 1 }))
     .compute({ workers: 2, retries: 0, batchSize: rows, progress: { next: (e) => events.push(e) } });
-  assert.equal(t.numRows, 4 * rows);
-  assert.equal(t.getChild('y')!.get(4 * rows - 1), 4 * rows);
+  const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
   assert.equal(kept.length, 4);
+  assert.equal(done.length, 4);
+  assert.deepEqual(Array.from(table.getChild('y')!.toArray() as Float64Array), Array.from({ length: 4 * rows }, (_, i) => a * i + 1));
+  return { kept, done };
+}
+
+test('zero copy: with retries: 0 the sender buffers are detached after the hand-off, and results come back by transfer', async () => {
+  // fromRows builds fresh buffers for every batch, so the engine may give them away. Batches of
+  // 8192 float64 rows: 64 KB buffers, above the size that travels in a message's pack.
+  const rows = 8192;
+  assert.ok(rows * 8 >= PACK_BELOW);
+  const { kept, done } = await affineOverFreshBatches(rows, 1);
   for (const c of kept) {
     assert.equal(c.columns['x']!.values.byteLength, 0, 'column buffer detached');
     assert.ok(!(rowIdsOf(c) instanceof Float64Array), 'row ids described (a range), never written out');
   }
-  const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
-  assert.equal(done.length, 4);
   for (const e of done) {
     assert.equal(e.bytesCopied, 0);
     // x out, x and y back; the row ids cross as a range.
@@ -350,21 +358,8 @@ test('zero copy: with retries: 0 the sender buffers are detached after the hand-
 
 test('small buffers travel copied in one pack per message (no per-buffer hand-over), and are counted as copied', async () => {
   const rows = 1000; // 8 KB buffers
-  const kept: Chunk[] = [];
-  const ds = fromRows(Array.from({ length: 4 * rows }, (_, i) => ({ x: i })), XS);
-  const src = (ds.plan as Extract<typeof ds.plan, { kind: 'source' }>).source;
-  const spy: Source = Object.assign(Object.create(src) as Source, {
-    async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
-      for await (const b of src.read(o)) { kept.push(b.chunk); yield b; }
-    },
-  });
-  const events: ProgressEvent[] = [];
-  const t = await fromSource<typeof XS>(spy).map(affine({ column: 'x', output: 'y', a: 2, b: 1 }))
-    .compute({ workers: 2, retries: 0, batchSize: rows, progress: { next: (e) => events.push(e) } });
-  assert.deepEqual(Array.from(t.getChild('y')!.toArray() as Float64Array), Array.from({ length: 4 * rows }, (_, i) => 2 * i + 1));
+  const { kept, done } = await affineOverFreshBatches(rows, 2);
   for (const c of kept) assert.equal(c.columns['x']!.values.byteLength, rows * 8, 'a packed buffer stays with the sender');
-  const done = events.filter((e): e is Extract<ProgressEvent, { type: 'batch-done' }> => e.type === 'batch-done');
-  assert.equal(done.length, 4);
   for (const e of done) {
     assert.equal(e.bytesCopied, rows * 8 * 3, 'x out, x and y back, each copied into its message');
     assert.equal(e.bytesTransferred, 0);
