@@ -22,6 +22,39 @@ static int exp_above(float m) { // E with m < 2^E (m finite, > 0)
   return (int)((v.u >> 52) & 0x7ff) - 1023 + 1;
 }
 
+// The running sums of one block: Σx (s), Σh (h) and Σl (l), two lanes each, in two vectors each.
+typedef struct { v128_t s0, s1, h0, h1, l0, l1; } sums;
+
+// Add four values (all zero or on the grid): x² = h + l with h = (x² + C) - C.
+static inline void add4(sums *a, v128_t xv, v128_t Cv) {
+  v128_t lo = wasm_f64x2_promote_low_f32x4(xv);
+  v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1));
+  v128_t ql = wasm_f64x2_mul(lo, lo), qh = wasm_f64x2_mul(hi, hi);
+  v128_t hl = wasm_f64x2_sub(wasm_f64x2_add(ql, Cv), Cv), hh = wasm_f64x2_sub(wasm_f64x2_add(qh, Cv), Cv);
+  a->s0 = wasm_f64x2_add(a->s0, lo); a->s1 = wasm_f64x2_add(a->s1, hi);
+  a->h0 = wasm_f64x2_add(a->h0, hl); a->h1 = wasm_f64x2_add(a->h1, hh);
+  a->l0 = wasm_f64x2_add(a->l0, wasm_f64x2_sub(ql, hl)); a->l1 = wasm_f64x2_add(a->l1, wasm_f64x2_sub(qh, hh));
+}
+
+// Add one value on the grid.
+static inline void add1(sums *a, double d, double C) {
+  double q = d * d, h = (q + C) - C;
+  a->s0 = wasm_f64x2_add(a->s0, wasm_f64x2_make(d, 0));
+  a->h0 = wasm_f64x2_add(a->h0, wasm_f64x2_make(h, 0));
+  a->l0 = wasm_f64x2_add(a->l0, wasm_f64x2_make(q - h, 0));
+}
+
+// One value of any kind: skipped (NaN, ±Infinity: returns 0), counted (zero), added (on the grid)
+// or appended to slow[] (finite, off the grid). Returns whether it counts.
+static inline int add_checked(sums *a, float v, float T32, double C, float *slow, int *ns) {
+  float av = __builtin_fabsf(v);
+  if (!(av <= 3.4028234663852886e38f)) return 0;
+  if (av == 0.0f) return 1;
+  if (av >= T32) add1(a, v, C);
+  else slow[(*ns)++] = v;
+  return 1;
+}
+
 // Blocks of BLOCK values of x[0, n): per block b, out[4b..4b+3] = Σx, Σh, Σl (the exact split of
 // x², see fast-moments.ts) over the values on the block's grid, and their count. Finite values off
 // the grid (too small for it) are appended to slow[] for the caller to add exactly; their count is
@@ -68,58 +101,27 @@ int moments_f32(const float *x, int n, double *out, float *slow) {
     float T32 = T < 1.401298464324817e-45 ? 0.0f : (float)T; // a power of two: exact when ≥ 2^-149
     double C = 1.5 * pow2(2 * E + 12); // 1.5 * 2^52 * U
     const v128_t Cv = wasm_f64x2_splat(C), Tv = wasm_f32x4_splat(T32), maxv = wasm_f32x4_splat(3.4028234663852886e38f);
-    v128_t s0 = wasm_f64x2_splat(0), s1 = s0, h0 = s0, h1 = s0, l0 = s0, l1 = s0;
+    const v128_t z = wasm_f64x2_splat(0);
+    sums acc = { z, z, z, z, z, z };
     int c = 0;
     if (all_finite && least >= T32) {
       // Every value finite and zero or on the grid (the usual block): no per-vector test.
+      for (i = b; i + 4 <= e; i += 4) add4(&acc, wasm_v128_load(x + i), Cv);
+      c = i - b;
+      for (; i < e; i++) { add1(&acc, x[i], C); c++; }
+    } else {
       for (i = b; i + 4 <= e; i += 4) {
         v128_t xv = wasm_v128_load(x + i);
-        v128_t lo = wasm_f64x2_promote_low_f32x4(xv);
-        v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1));
-        v128_t ql = wasm_f64x2_mul(lo, lo), qh = wasm_f64x2_mul(hi, hi);
-        v128_t hl = wasm_f64x2_sub(wasm_f64x2_add(ql, Cv), Cv), hh = wasm_f64x2_sub(wasm_f64x2_add(qh, Cv), Cv);
-        s0 = wasm_f64x2_add(s0, lo); s1 = wasm_f64x2_add(s1, hi);
-        h0 = wasm_f64x2_add(h0, hl); h1 = wasm_f64x2_add(h1, hh);
-        l0 = wasm_f64x2_add(l0, wasm_f64x2_sub(ql, hl)); l1 = wasm_f64x2_add(l1, wasm_f64x2_sub(qh, hh));
+        v128_t a = wasm_f32x4_abs(xv);
+        v128_t ok = wasm_v128_and(wasm_f32x4_ge(a, Tv), wasm_f32x4_le(a, maxv));
+        ok = wasm_v128_or(ok, wasm_f32x4_eq(a, wasm_f32x4_splat(0.0f)));
+        if (wasm_i32x4_all_true(ok)) { add4(&acc, xv, Cv); c += 4; continue; }
+        for (int k = i; k < i + 4; k++) c += add_checked(&acc, x[k], T32, C, slow, &ns);
       }
-      c = i - b;
-      for (; i < e; i++) { double d = x[i], q = d * d, h = (q + C) - C; s0 = wasm_f64x2_add(s0, wasm_f64x2_make(d, 0)); h0 = wasm_f64x2_add(h0, wasm_f64x2_make(h, 0)); l0 = wasm_f64x2_add(l0, wasm_f64x2_make(q - h, 0)); c++; }
-    } else
-    for (i = b; i + 4 <= e; i += 4) {
-      v128_t xv = wasm_v128_load(x + i);
-      v128_t a = wasm_f32x4_abs(xv);
-      v128_t ok = wasm_v128_and(wasm_f32x4_ge(a, Tv), wasm_f32x4_le(a, maxv));
-      ok = wasm_v128_or(ok, wasm_f32x4_eq(a, wasm_f32x4_splat(0.0f)));
-      if (wasm_i32x4_all_true(ok)) {
-        v128_t lo = wasm_f64x2_promote_low_f32x4(xv);
-        v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1));
-        v128_t ql = wasm_f64x2_mul(lo, lo), qh = wasm_f64x2_mul(hi, hi);
-        v128_t hl = wasm_f64x2_sub(wasm_f64x2_add(ql, Cv), Cv), hh = wasm_f64x2_sub(wasm_f64x2_add(qh, Cv), Cv);
-        s0 = wasm_f64x2_add(s0, lo); s1 = wasm_f64x2_add(s1, hi);
-        h0 = wasm_f64x2_add(h0, hl); h1 = wasm_f64x2_add(h1, hh);
-        l0 = wasm_f64x2_add(l0, wasm_f64x2_sub(ql, hl)); l1 = wasm_f64x2_add(l1, wasm_f64x2_sub(qh, hh));
-        c += 4;
-        continue;
-      }
-      for (int k = i; k < i + 4; k++) {
-        float v = x[k], av = __builtin_fabsf(v);
-        if (!(av <= 3.4028234663852886e38f)) continue; // NaN, ±Infinity
-        c++;
-        if (av == 0.0f) continue;
-        if (av >= T32) { double d = v, q = d * d, h = (q + C) - C; s0 = wasm_f64x2_add(s0, wasm_f64x2_make(d, 0)); h0 = wasm_f64x2_add(h0, wasm_f64x2_make(h, 0)); l0 = wasm_f64x2_add(l0, wasm_f64x2_make(q - h, 0)); }
-        else slow[ns++] = v;
-      }
-    }
-    for (; i < e; i++) {
-      float v = x[i], av = __builtin_fabsf(v);
-      if (!(av <= 3.4028234663852886e38f)) continue;
-      c++;
-      if (av == 0.0f) continue;
-      if (av >= T32) { double d = v, q = d * d, h = (q + C) - C; s0 = wasm_f64x2_add(s0, wasm_f64x2_make(d, 0)); h0 = wasm_f64x2_add(h0, wasm_f64x2_make(h, 0)); l0 = wasm_f64x2_add(l0, wasm_f64x2_make(q - h, 0)); }
-      else slow[ns++] = v;
+      for (; i < e; i++) c += add_checked(&acc, x[i], T32, C, slow, &ns);
     }
     // Every partial sum is a multiple of the block's grid far below 2^53 units: any order is exact.
-    v128_t s = wasm_f64x2_add(s0, s1), h = wasm_f64x2_add(h0, h1), l = wasm_f64x2_add(l0, l1);
+    v128_t s = wasm_f64x2_add(acc.s0, acc.s1), h = wasm_f64x2_add(acc.h0, acc.h1), l = wasm_f64x2_add(acc.l0, acc.l1);
     o[0] = wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
     o[1] = wasm_f64x2_extract_lane(h, 0) + wasm_f64x2_extract_lane(h, 1);
     o[2] = wasm_f64x2_extract_lane(l, 0) + wasm_f64x2_extract_lane(l, 1);
