@@ -3,7 +3,7 @@
 // come from the executor test-ops module, which workers can import (a bench file cannot be: it
 // would run the benchmark again inside each worker).
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -137,7 +137,17 @@ const load0 = loadavg()[0]!;
     () => ds.compute({ workers: 2, batchSize }),
     () => ds.compute({ workers: 0, batchSize }),
     { runs: 5 });
-  results.push({ ...r, extra: { rows_per_s_2_workers: rows / (r.contender.median / 1000), rows_per_s_in_process: rows / (r.baseline.median / 1000) } });
+  // Where the 2-worker run's CPU goes besides the kernels: this (coordinating) thread's CPU and
+  // the whole process's, per run (Linux: /proc/thread-self/stat, in clock ticks of 10 ms).
+  const threadMs = () => { const f = readFileSync('/proc/thread-self/stat', 'utf8'); const v = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(v[11]) + Number(v[12])) * 10; };
+  const R = 10;
+  const m0 = threadMs(), c0 = process.cpuUsage();
+  for (let i = 0; i < R; i++) await ds.compute({ workers: 2, batchSize });
+  const cpu = process.cpuUsage(c0);
+  results.push({ ...r, extra: {
+    rows_per_s_2_workers: rows / (r.contender.median / 1000), rows_per_s_in_process: rows / (r.baseline.median / 1000),
+    coordinating_thread_cpu_ms_per_run: (threadMs() - m0) / R, process_cpu_ms_per_run: (cpu.user + cpu.system) / 1000 / R,
+  } });
 }
 
 // 2b. The same op in batches of ~0.5 ms: the coordinating thread's work per task (messages,
