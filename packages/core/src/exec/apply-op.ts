@@ -202,7 +202,6 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
   return { chunk: out, failures };
 }
 
-
 /** The kernel's keepScan, with taken values only for columns that pass through unchanged (an output column replaces its input). */
 function keepScanOf(r: KernelResult, cols: Record<string, arrow.Data>, chunk: Chunk): MaskScan | undefined {
   const s = r.keepScan;
