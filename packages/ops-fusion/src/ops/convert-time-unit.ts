@@ -25,7 +25,10 @@ const def = defineOp<ConvertTimeUnitParams>({
   description: 'convert a timestamp (or int64 counts) to another time unit',
   inputs: (p) => ({ [p.column]: p.input === 'int64' ? dt.int64() : dt.timestamp(p.from) }),
   outputs: (p) => ({ [p.output ?? p.column]: dt.timestamp(p.to) }),
-  properties: { costPerRow: 0.01 },
+  // costPerRow, µs: measured by benchmarks/src/op-costs.bench.ts on the 2-core project VM
+  // (2026-11-27; core's applyOp over 8k–64k-row batches after JIT warm-up, median of 7 runs):
+  // 0.26–0.32 (a bigint per row in and out). Was 0.01.
+  properties: { costPerRow: 0.3 },
   validate(p) {
     for (const u of [p.from, p.to]) {
       if (!UNITS.includes(u)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `unknown time unit '${String(u)}'`, { op: OP, fix: "use 's', 'ms', 'us' or 'ns'" });

@@ -82,7 +82,12 @@ const def = defineOp<EarlyFuseParams>({
   description: 'concatenate normalized parts into one float32 tensor',
   inputs: (p) => Object.fromEntries(p.parts.map((x) => [x.column, x.dtype])),
   outputs: (p) => ({ [p.output]: dt.tensor(dt.float32(), [partWidths(p.parts).reduce((a, b) => a + b, 0)]) }),
-  properties: { costPerRow: 0.2 },
+  // costPerRow, µs: measured by benchmarks/src/op-costs.bench.ts on the 2-core project VM
+  // (2026-11-27; core's applyOp over 8k–64k-row batches after JIT warm-up, median of 7 runs):
+  // ~0.2 per part plus ~0.007 per output value: 3 float64 scalars 0.64–0.78, [128] + [128]
+  // 1.3–3.0, [512] l2 + [128] standardize + a scalar 5–13 (the spread: page faults on the new
+  // 21 MB output). A variable part counts its declared width. Was 0.2.
+  properties: (p) => ({ costPerRow: Number((0.2 * p.parts.length + 0.007 * p.parts.reduce((a, x) => a + (staticWidth(x.dtype) ?? x.width ?? 1), 0)).toPrecision(2)) }),
   validate(p) {
     if (!Array.isArray(p.parts) || p.parts.length === 0) {
       throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'earlyFuse needs at least one part', { op: OP, fix: "parts: [{ column: 'img_emb', dtype: dt.tensor(dt.float32(), [512]) }, …]" });

@@ -63,7 +63,11 @@ const def = defineOp<ImputeParams, undefined, { mean: number[] }>({
   description: 'fill nulls with zeros, a constant or the dataset mean',
   inputs: (p) => ({ [p.column]: p.dtype }),
   outputs: (p) => ({ [p.output ?? p.column]: p.dtype }),
-  properties: { costPerRow: 0.05 },
+  // costPerRow, µs: measured by benchmarks/src/op-costs.bench.ts on the 2-core project VM
+  // (2026-11-27; core's applyOp over 8k–64k-row batches after JIT warm-up, median of 7 runs):
+  // ~0.3 for a scalar column (JS values in and out) plus ~0.004 per tensor element (a row object
+  // read, its values copied into the output): float32[128] 0.6–1.3, float32[512] 2.3. Was 0.05.
+  properties: (p) => ({ costPerRow: Number((0.3 + (p.dtype.kind === 'tensor' ? 0.004 * width(p.dtype) : 0)).toPrecision(2)) }),
   validate(p) {
     const t = p.dtype;
     if (!NUMERIC_KINDS.has(t.kind) && !(t.kind === 'tensor' && NUMERIC_KINDS.has(t.item.kind))) {

@@ -18,7 +18,10 @@ const def = defineOp<MaskMissingParams>({
   description: 'one bool column per modality: true where present',
   inputs: (p) => p.columns,
   outputs: (p) => Object.fromEntries(Object.keys(p.columns).map((c) => [c + (p.suffix ?? '_present'), dt.bool()])),
-  properties: { costPerRow: 0.01 },
+  // costPerRow, µs: measured by benchmarks/src/op-costs.bench.ts on the 2-core project VM
+  // (2026-11-27; core's applyOp over 8k–64k-row batches after JIT warm-up, median of 7 runs):
+  // ~0.05 per column (two columns 0.10–0.14: a JS boolean per row, then a bit column). Was 0.01.
+  properties: (p) => ({ costPerRow: Number((0.05 * Object.keys(p.columns ?? {}).length).toPrecision(2)) }),
   validate(p) {
     if (!p.columns || Object.keys(p.columns).length === 0) {
       throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'maskMissing needs at least one column', { op: OP, fix: 'columns: { audio: dt.varTensor(dt.float32(), 1) }' });

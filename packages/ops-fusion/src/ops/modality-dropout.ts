@@ -2,6 +2,7 @@
 // by (seed, op, row) so the result does not depend on workers or batch size.
 import type { OpCall, Schema } from '@modaflow/core';
 import { defineOp, InvalidArgumentError } from '@modaflow/core';
+import { staticWidth } from '../util/parts.ts';
 
 export interface ModalityDropoutParams {
   /** Modality columns and their dtypes. */
@@ -21,7 +22,12 @@ const def = defineOp<ModalityDropoutParams>({
   description: 'set whole modalities to null at random (seeded per row)',
   inputs: (p) => p.columns,
   outputs: (p) => p.columns,
-  properties: { costPerRow: 0.02 },
+  // costPerRow, µs: measured by benchmarks/src/op-costs.bench.ts on the 2-core project VM
+  // (2026-11-27; core's applyOp over 8k–64k-row batches after JIT warm-up, median of 7 runs):
+  // per column ~0.3 plus ~0.005 per value (the row's generator, JS values in and out): 2 float64
+  // columns 0.60–0.68, 2 float32[128] columns 1.7. A variable-shape column counts as 256 values.
+  // Was 0.02.
+  properties: (p) => ({ costPerRow: Number((Object.values(p.columns ?? {}).reduce((a, t) => a + 0.3 + 0.005 * Math.max(1, staticWidth(t) ?? 256), 0)).toPrecision(2)) }),
   validate(p) {
     if (!(p.p >= 0 && p.p <= 1)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `p must be in [0, 1], got ${p.p}`, { op: OP, fix: 'p: 0.2' });
     if (!p.columns || Object.keys(p.columns).length === 0) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', 'modalityDropout needs at least one column', { op: OP, fix: 'columns: { image_emb: EMB, audio_emb: EMB }' });

@@ -134,13 +134,28 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
   },
 };
 
+/** Declared µs per row of the row-local filter, from op-costs.bench.ts (see properties). */
+function zscoreCost(p: ZscoreFilterParams): number {
+  const t = p.dtype ?? dt.float64();
+  if (t.kind === 'float32' && p.by === undefined && !p.robust && p.output === undefined && p.nulls !== 'keep') return 0.002;
+  const scalar = t.kind !== 'tensor' && t.kind !== 'varTensor';
+  return Number(((scalar ? 0.03 : 0.8) + (p.output !== undefined ? 0.04 : 0) + (p.by !== undefined ? 1.5 : 0)).toPrecision(2));
+}
+
 const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
   name: OP,
   module: import.meta.url,
   description: 'keep rows within threshold standard deviations (or MADs) of the dataset or group centre',
   inputs: (p) => ({ [p.column]: p.dtype ?? dt.float64(), ...(p.by !== undefined ? { [p.by]: p.byDtype ?? dt.utf8() } : {}) }),
   outputs: (p): Schema => (p.output !== undefined ? { [p.output]: dt.float64() } : {}),
-  properties: { filters: true, selectivity: 0.99, costPerRow: 0.05 },
+  // costPerRow, µs, of the row-local filter (the statistics phase runs on the coordinating thread):
+  // measured by benchmarks/src/op-costs.bench.ts on the 2-core project VM (2026-11-27; core's
+  // applyOp over 64k-row batches after JIT warm-up, median of 7 runs): the float32 fast path
+  // 0.001–0.002 (WebAssembly keep pass; ~0.02 in runs where its output lands on pages touched for
+  // the first time), other scalars 0.02–0.04 (+0.04 writing z), tensors reduced per row ~0.8 whatever
+  // their width (a JS object per row), `by` groups ~1.5 (a string key per row). A float32 batch
+  // with nulls takes the scalar path (0.04): the plan cannot know. Was 0.05 for every case.
+  properties: (p) => ({ filters: true, selectivity: 0.99, costPerRow: zscoreCost(p) }),
   validate(p) {
     const t = p.dtype ?? dt.float64();
     if (!NUMERIC_KINDS.has(t.kind) && t.kind !== 'tensor' && t.kind !== 'varTensor') {
