@@ -1,7 +1,7 @@
 // @modaflow/ops-fusion against pandas/numpy on exactly the same data, at the issue's sizes:
 //   1. the real EuRoC-style streams (300 camera frames onto 3000 IMU samples), as-of nearest;
 //   2. as-of join + linear interpolation of a 1 kHz stream (10M rows) onto a 30 Hz stream;
-//   3. z-score filter over 50M float32 values.
+//   3. z-score filter over 50M float32 values (with, as context, the same filter hand-written in JS).
 //   node --import tsx benchmarks/src/fusion.bench.ts [streams dir]
 // FUSION_SCALE=0.1 shrinks cases 2 and 3 for quick runs; FUSION_RUNS sets the timed runs (5);
 // FUSION_CASES=zscore (or asof) runs only those cases, on both sides.
@@ -168,6 +168,11 @@ if (CASES.has('zscore')) {
     const { run, last } = await measure(() => ds.map(zscoreFilter({ column: 'x', dtype: dt.float32() })).compute({ batchSize: BATCH, workers }));
     engine[`zscore-w${workers}`] = { run, check: { kept: (last as Table).numRows }, values: ZN, note: `zscoreFilter ${ZN} float32 (65k-row batches), workers: ${workers}` };
   }
+  // Where workers: 'auto' runs the same plan (by the op's declared cost; explain of one run).
+  const auto = ds.map(zscoreFilter({ column: 'x', dtype: dt.float32() }));
+  await auto.compute({ batchSize: BATCH });
+  const stage = auto.explain({ analyze: true }).split('\n').filter((l) => /^== Physical plan|^Stage |analyzed:/.test(l)).map((l) => l.trim());
+  lines.push(`workers 'auto' (MODAFLOW_WORKERS ${process.env['MODAFLOW_WORKERS'] ? `= ${process.env['MODAFLOW_WORKERS']}` : 'unset'}), z-score plan: ${stage.join(' | ')}`);
   // Context: the same plan streamed, each output batch dropped once counted (no table is kept, so
   // the output's memory is reused from batch to batch instead of 200 MB staying alive per run).
   const { run, last } = await measure(async () => {
@@ -210,6 +215,29 @@ if (CASES.has('zscore')) {
   const { run } = await measure(() => once(false));
   engine['zscore-ops'] = { run, check: { kept: await once(true) }, values: ZN, note: `the z-score op without the executor (statistics + kernel on ${BATCH}-row views, kept values gathered)` };
 }
+// 3c. Context: the hand-written JS a user could write instead, on the same array — pass 1 the
+// moments with float64 accumulators, pass 2 the kept values |x − mean| ≤ 3·std copied into a fresh
+// Float32Array per 65 536-row batch (subarray when fewer are kept), all kept alive like the
+// engine's table (the output shape compute() produces). No exact sums, no row ids, no error
+// policy, no report: a floor for any JS code that materializes its output here, not a contender.
+if (CASES.has('zscore')) {
+  const loop = () => {
+    let s = 0, q = 0;
+    for (let i = 0; i < ZN; i++) { const v = x[i]!; s += v; q += v * v; }
+    const mean = s / ZN, lim = 3 * Math.sqrt(Math.max(0, (q - s * mean) / (ZN - 1)));
+    const out: Float32Array[] = [];
+    for (let b = 0; b < ZN; b += BATCH) {
+      const e = Math.min(ZN, b + BATCH);
+      const o = new Float32Array(e - b);
+      let k = 0;
+      for (let i = b; i < e; i++) { const v = x[i]!; if (Math.abs(v - mean) <= lim) o[k++] = v; }
+      out.push(k === o.length ? o : o.subarray(0, k));
+    }
+    return out;
+  };
+  const { run, last } = await measure(async () => loop());
+  engine['zscore-js'] = { run, check: { kept: (last as Float32Array[]).reduce((a, o) => a + o.length, 0) }, values: ZN, note: `context: hand-written JS on the same array (float64 moments, then kept values into a fresh Float32Array per ${BATCH}-row batch, kept alive)` };
+}
 await shutdownPools();
 lines.push(`engine done, load ${load()}`);
 
@@ -228,14 +256,19 @@ lines.push(`peer done, load ${load()}`);
 const results: unknown[] = [];
 for (const [key, e] of Object.entries(engine)) {
   const p = peer[key.startsWith('zscore') ? 'zscore' : key.startsWith('asof-interp') ? 'asof-interp' : key];
+  const who = key === 'zscore-js' ? 'JS loop' : 'engine';
   lines.push(`\n${e.note}`);
-  lines.push(`  engine  wall ${f(e.run.wall)}  cpu ${f(e.run.cpu)}  check ${JSON.stringify(e.check)}`);
+  lines.push(`  ${who.padEnd(6)}  wall ${f(e.run.wall)}  cpu ${f(e.run.cpu)}  check ${JSON.stringify(e.check)}`);
   if (e.values) {
-    lines.push(`  engine  ${(e.values / e.run.wall.median / 1000).toFixed(1)} M values/s wall, ${(e.values / e.run.cpu.median / 1000).toFixed(1)} M values/s per core (CPU time)`);
+    lines.push(`  ${who.padEnd(6)}  ${(e.values / e.run.wall.median / 1000).toFixed(1)} M values/s wall, ${(e.values / e.run.cpu.median / 1000).toFixed(1)} M values/s per core (CPU time)`);
   }
   if (p) {
     lines.push(`  pandas  wall ${f(p.wall)}  cpu ${f(p.cpu)}  check ${JSON.stringify(p.check)}`);
-    lines.push(`  ratio pandas/engine: wall ${(p.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(p.cpu.median / e.run.cpu.median).toFixed(2)}×`);
+    lines.push(`  ratio pandas/${who}: wall ${(p.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(p.cpu.median / e.run.cpu.median).toFixed(2)}×`);
+  }
+  const e2e = key === 'zscore-js' ? engine['zscore-w0'] : undefined;
+  if (e2e) {
+    lines.push(`  engine end to end (workers: 0) / this loop: wall ${(e2e.run.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(e2e.run.cpu.median / e.run.cpu.median).toFixed(2)}× (> 1: the engine takes longer)`);
   }
   const np = key === 'zscore-w0' ? peer['zscore-numpy'] : undefined;
   if (np) {
