@@ -4,7 +4,8 @@
 // stage goes to the pool when costPerRow × batch rows ≥ 1000 µs, what a hop costs), so a figure
 // off by 25× sends cheap stages to a pool that only slows them down (or keeps costly ones home).
 //   node --import tsx benchmarks/src/op-costs.bench.ts          (OPCOST_RUNS: timed runs, default 7)
-//   OPCOST_CASES=zscore,impute  runs only the cases whose label contains one of the words.
+//   OPCOST_CASES=zscore,impute  runs only the cases whose label contains one of the words;
+//   OPCOST_BATCH=1024  cuts every case into batches of that many rows (the default batch size).
 // Per case, on representative data (64k-row batches for scalar columns, 8k for wide tensors),
 // after a warm-up long enough for the JIT to settle (steady state: what a long run pays per row):
 //   kernel  — the op's kernel path as the engine runs it on a batch (core's applyOp: kernel input,
@@ -26,6 +27,8 @@ import type { Comparison } from './harness.ts';
 
 const RUNS = Math.max(5, Number(process.env['OPCOST_RUNS'] ?? 7));
 const ONLY = (process.env['OPCOST_CASES'] ?? '').split(',').filter(Boolean);
+/** Rows per batch for every case (default: each case's own, 64k or 8k); the rows per run stay the same. */
+const BATCH_ROWS = Number(process.env['OPCOST_BATCH'] ?? 0);
 const HOP_WORTH_US = 1000; // pool-executor.ts: declared work per batch below which 'auto' stays in-process
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
@@ -160,11 +163,12 @@ interface Row { label: string; op: string; declared: number; kernel: number; ker
 const rows: Row[] = [];
 const comparisons: Comparison[] = [];
 const signal = new AbortController().signal;
-const header = `op costs ${new Date().toISOString()}  runs ${RUNS}  load at start ${load()}`;
+const header = `op costs ${new Date().toISOString()}  runs ${RUNS}${BATCH_ROWS ? `  batches of ≤${BATCH_ROWS} rows` : ''}  load at start ${load()}`;
 console.log(header);
 
-for (const c of CASES) {
-  if (ONLY.length && !ONLY.some((w) => c.label.toLowerCase().includes(w.toLowerCase()))) continue;
+for (const c0 of CASES) {
+  if (ONLY.length && !ONLY.some((w) => c0.label.toLowerCase().includes(w.toLowerCase()))) continue;
+  const c = BATCH_ROWS > 0 && BATCH_ROWS < c0.rows ? { ...c0, rows: BATCH_ROWS, batches: Math.ceil((c0.rows * c0.batches) / BATCH_ROWS) } : c0;
   const def = getOp(c.call.op)!;
   const params = c.call.params;
   const chunks = Array.from({ length: c.batches }, (_, b) => makeChunk(c.schema, c.make(c.rows), rowIdRange(b * c.rows, c.rows)));
