@@ -90,6 +90,8 @@ export function getPool(n: number): Piscina {
       // A task may wait in a worker's queue behind the running one (see StageExecutor.dispatch:
       // only tasks whose batches are kept for a retry, never abortable ones, which run alone).
       concurrentTasksPerWorker: 2,
+      // The executor times its own tasks (StageStats); piscina's run/wait histograms are never read.
+      recordTiming: false,
     });
     // A worker that dies between tasks is replaced by piscina; the error it emits then has no
     // task to fail, and an unhandled 'error' event would crash the process.
