@@ -358,12 +358,8 @@ export class StageExecutor extends InProcessExecutor {
       for (;;) {
         for (;;) {
           const size = this.groupSize(st, seq > 0 ? bytesRead / seq : 0);
-          // (2 tasks per worker while an adaptive stage measures: a probe must not wait for a deep queue
-          // to drain. Until a first reply tells how long a batch takes, 'auto' sends one batch per
-          // worker: such tasks run alone (see dispatch), so more would only wait in piscina's queue
-          // for a round trip each.)
-          const maxBatches = this.pool.maxInFlightBatches !== 'auto' ? this.pool.maxInFlightBatches
-            : eager && st.batches === 0 ? workers : (measuring ? 2 : 4) * workers * size;
+          // (2 tasks per worker while an adaptive stage measures: a probe must not wait for a deep queue to drain.)
+          const maxBatches = this.pool.maxInFlightBatches === 'auto' ? (measuring ? 2 : 4) * workers * size : this.pool.maxInFlightBatches;
           const inFlight = () => pending.size + group.length;
           while (!probing && !inputDone && inFlight() < maxBatches && (inFlightBytes < this.pool.maxInFlightBytes || inFlight() === 0)) {
             this.checkAbort();
