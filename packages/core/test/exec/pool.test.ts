@@ -14,7 +14,7 @@ import { fromRows, fromArrow, fromSource, col, dt, chunkToRecordBatch, makeChunk
 import type { Dataset, Schema, Source, SourceBatch, SourceReadOptions, Chunk, ErrorPolicy } from '../../src/index.ts';
 import { InProcessExecutor } from '../../src/exec/executor.ts';
 import { rowIdsOf } from '../../src/exec/chunk.ts';
-import { shutdownPools } from '../../src/exec/pool/pool.ts';
+import { getPool, poolStarted, poolStartUs, shutdownPools } from '../../src/exec/pool/pool.ts';
 import { PACK_BELOW } from '../../src/exec/pool/transfer.ts';
 import { chooseWorkers, quickerInProcess } from '../../src/exec/pool/pool-executor.ts';
 import { planPhysical } from '../../src/exec/physical-plan.ts';
@@ -188,11 +188,14 @@ test('fused stages run on worker threads; workers: 0 runs them on this thread', 
 test("workers: 'auto' uses the cores for op stages over several batches, in-process for one batch or expressions only", async () => {
   const saved = process.env['MODAFLOW_WORKERS'];
   delete process.env['MODAFLOW_WORKERS']; // the test runner sets it to 0 for everyone else's tests
+  const n = availableParallelism();
   try {
+    // With the pool running (its start-up paid), the per-batch rules decide.
+    getPool(n);
     // spin declared at 200 µs per row: 8-row batches are 1.6 ms of work each, worth a hop.
     const many = fromRows(Array.from({ length: 64 }, (_, i) => ({ x: i })), XS).map(where({ output: 'w' })).map(spin({ column: 'x', output: 's', iters: 1, cost: 200 }));
     const p = planPhysical(many.plan);
-    assert.equal(chooseWorkers(many.plan, p, 8), availableParallelism());
+    assert.equal(chooseWorkers(many.plan, p, 8), n);
     assert.equal(chooseWorkers(many.plan, p, 64), 0, 'one batch');
     const cheap = fromRows(Array.from({ length: 5000 }, (_, i) => ({ x: i })), XS).map(where({ output: 'w' }));
     assert.equal(chooseWorkers(cheap.plan, planPhysical(cheap.plan), 1024), availableParallelism(), 'default cost (1 µs per row) × 1024 rows is worth a hop');
@@ -201,6 +204,22 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
     assert.deepEqual(rowsOf(await one.compute()).map((r) => r['w']), ['main', 'main']);
     const exprOnly = fromRows(Array.from({ length: 50 }, (_, i) => ({ x: i })), XS).filter(col('x').gt(3));
     assert.equal(chooseWorkers(exprOnly.plan, planPhysical(exprOnly.plan), 5), 0);
+    if (n > 1) {
+      // No pool yet: a job whose whole declared work saves less than starting the workers costs
+      // runs in-process (64 rows × 200 µs = 13 ms); one that saves more starts the pool. The
+      // boundary: work × (1 − 1/n) against poolStartUs().
+      await shutdownPools();
+      assert.equal(poolStarted(n), false);
+      assert.equal(chooseWorkers(many.plan, p, 8), 0, 'too little work to start a pool for');
+      assert.deepEqual(rowsOf(await many.compute({ batchSize: 8 })).map((r) => r['w']), Array(64).fill('main'));
+      assert.equal(poolStarted(n), false, 'the run did not start one');
+      const atCost = (k: number) => fromRows(Array.from({ length: 64 }, (_, i) => ({ x: i })), XS).map(spin({ column: 'x', output: 's', iters: 1, cost: (k * poolStartUs()) / (64 * (1 - 1 / n)) }));
+      const big = atCost(1.01), small = atCost(0.99);
+      assert.equal(chooseWorkers(big.plan, planPhysical(big.plan), 8), n, 'more work than the start-up: the pool');
+      assert.equal(chooseWorkers(small.plan, planPhysical(small.plan), 8), 0, 'a little less: in-process');
+      getPool(n);
+      assert.equal(chooseWorkers(small.plan, planPhysical(small.plan), 8), n, 'once the pool runs, only the per-batch rules apply');
+    }
     process.env['MODAFLOW_WORKERS'] = '1';
     assert.equal(chooseWorkers(many.plan, p, 8), 1, 'the environment overrides');
   } finally {

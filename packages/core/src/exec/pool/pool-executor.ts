@@ -19,7 +19,7 @@ import { runSteps } from './run-steps.ts';
 import { BATCH_STATS, STEP_STATS } from './protocol.ts';
 import type { StageReply, StageTask, StepSpec, StepStats, WireError } from './protocol.ts';
 import type { ProgressEvent, ProgressObserver } from './progress.ts';
-import { defaultWorkers, getPool } from './pool.ts';
+import { defaultWorkers, getPool, poolStarted, poolStartUs } from './pool.ts';
 import type { Piscina } from 'piscina';
 
 /** How stages are run. */
@@ -656,8 +656,10 @@ const HOP_WORTH_US = 1000;
 /**
  * The worker count for `workers: 'auto'`: the machine's cores, except when a pool cannot help —
  * no stage runs ops (expressions are cheaper than a hop), the whole input is known to fit in one
- * batch, or an op lives in a module a worker must not import (a test file would run its tests
- * again in the worker; a non-file URL cannot be imported there). MODAFLOW_WORKERS overrides it.
+ * batch, a batch is declared less work than its hop, the input is known to be too little work to
+ * pay for starting the pool (when none runs yet), or an op lives in a module a worker must not
+ * import (a test file would run its tests again in the worker; a non-file URL cannot be imported
+ * there). MODAFLOW_WORKERS overrides it.
  */
 export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize: number, batchSizeAuto = false): number {
   const env = process.env['MODAFLOW_WORKERS'];
@@ -671,6 +673,13 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
   // Ops declared so cheap that a batch is less work than its hop (copying it out and back, waking
   // a thread): in-process is faster.
   if (worker.every((s) => s.costPerRow * Math.min(batchRows(s), rows ?? Infinity) < HOP_WORTH_US)) return 0;
+  // A small job when no pool runs yet: the time the workers would save (the declared work of the
+  // whole input, less its share on one thread) is less than starting them costs.
+  const n = defaultWorkers();
+  if (rows !== null && n > 1 && !poolStarted(n)) {
+    const work = worker.reduce((us, s) => us + s.costPerRow * rows, 0);
+    if (work * (1 - 1 / n) < poolStartUs()) return 0;
+  }
   for (const s of worker) {
     for (const n of s.nodes) {
       if (n.kind !== 'map') continue;
