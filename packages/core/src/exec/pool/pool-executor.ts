@@ -117,15 +117,19 @@ function fromWire(e: WireError): ModaflowError {
   return new OpError((e.code as ErrorCode) ?? 'MF_OP_FAILED', e.message, ctx);
 }
 
-/** The task's result, or a rejection as soon as the run is cancelled (the task itself runs on, its result dropped). */
-function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * The task's result, or a rejection as soon as the run is cancelled (the task itself runs on, its
+ * result dropped). `waiters` holds what the run's one abort listener calls: one listener per run
+ * instead of an add/remove pair on the signal per task.
+ */
+function untilAborted<T>(task: Promise<T>, signal: AbortSignal, waiters: Set<() => void>): Promise<T> {
   if (signal.aborted) { task.catch(() => {}); return Promise.reject(abortError()); }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => { task.catch(() => {}); reject(abortError()); };
-    signal.addEventListener('abort', onAbort, { once: true });
+    waiters.add(onAbort);
     task.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => { waiters.delete(onAbort); resolve(v); },
+      (e: unknown) => { waiters.delete(onAbort); reject(e); },
     );
   });
 }
@@ -145,12 +149,18 @@ export class StageExecutor extends InProcessExecutor {
    * at once (shared memory, so it is seen while the task waits in a worker's queue).
    */
   private readonly cancelled = new Int32Array(new SharedArrayBuffer(4));
+  /** Tasks waiting in a worker's queue, each rejected at once when the run is cancelled (untilAborted). */
+  private readonly abortWaiters = new Set<() => void>();
 
   constructor(root: PlanNode, opts: ExecOptions, pool: PoolOptions, physical: PhysicalPlan = planPhysical(root)) {
     super(opts);
     validatePoolOptions(pool);
-    const flag = this.cancelled;
-    opts.signal.addEventListener('abort', () => Atomics.store(flag, 0, 1), { once: true });
+    const flag = this.cancelled, waiters = this.abortWaiters;
+    opts.signal.addEventListener('abort', () => {
+      Atomics.store(flag, 0, 1);
+      for (const f of waiters) f();
+      waiters.clear();
+    }, { once: true });
     this.pool = pool;
     this.physical = physical;
     for (const s of physical.stages) {
@@ -486,7 +496,7 @@ export class StageExecutor extends InProcessExecutor {
         started = queued ? new Int32Array(new SharedArrayBuffer(4)) : null;
         const task: StageTask = { steps, seed: this.opts.seed, data: enc.wire, cancelled: this.cancelled, ...(started ? { started } : {}) };
         const reply = (queued
-          ? await untilAborted(pool.run(task, { transferList: enc.transferList }), this.opts.signal)
+          ? await untilAborted(pool.run(task, { transferList: enc.transferList }), this.opts.signal, this.abortWaiters)
           : await pool.run(task, { transferList: enc.transferList, signal })) as StageReply;
         const td = performance.now();
         const roundTripMs = td - t0;
