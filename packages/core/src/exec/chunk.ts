@@ -497,7 +497,8 @@ function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
         const buffers = [undefined, same, parts[0]!.nullBitmap, undefined] as unknown as ConstructorParameters<typeof arrow.Data>[4];
         return new arrow.Data(type, parts[0]!.offset, n, nulls, buffers);
       }
-      const out = new (typedArrayCtor(t))(n) as Float64Array;
+      const Ctor = typedArrayCtor(t);
+      const out = fresh(Ctor, Ctor.BYTES_PER_ELEMENT, n) as Float64Array; // every element is written below
       let at = 0;
       for (const v of views) { out.set(v, at); at += v.length; }
       const { bitmap, nulls } = concatValidity(parts, n);
@@ -522,7 +523,8 @@ function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
     }
     case 'tensor': {
       const size = shapeSize(t.shape);
-      const out = new (typedArrayCtor(t.item))(n * size) as Float64Array;
+      const Ctor = typedArrayCtor(t.item);
+      const out = fresh(Ctor, Ctor.BYTES_PER_ELEMENT, n * size) as Float64Array; // every element is written below
       let at = 0;
       for (const p of parts) { out.set((p.children[0]!.values as Float64Array).subarray(0, p.length * size), at * size); at += p.length; }
       const child = arrow.makeData({ type: parts[0]!.children[0]!.type as arrow.Int32, length: n * size, nullCount: 0, data: out as unknown as Int32Array });
