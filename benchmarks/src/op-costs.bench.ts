@@ -16,8 +16,9 @@
 //             (for global ops it includes the statistics phase, reported apart too).
 // An op is flagged when measured/declared is beyond 4× either way. A last section runs two
 // pipelines with `workers: 'auto'` (MODAFLOW_WORKERS unset) and prints where explain() says their
-// stages ran: the z-score filter over 64k-row batches, and melSpectrogram (must still use the pool).
-import { loadavg } from 'node:os';
+// stages ran: the z-score filter over 64k-row batches, and melSpectrogram (in-process while no pool
+// runs: 512 clips are less work than starting one; on the pool once one runs).
+import { availableParallelism, loadavg } from 'node:os';
 import { applyOp, buildData, dt, fromSource, getOp, kernelInput, makeChunk, rowIdRange, shutdownPools, varTensorData } from '@modaflow/core';
 import type { Chunk, DType, OpCall, Schema, Source, SourceBatch } from '@modaflow/core';
 import { convertTimeUnit, earlyFuse, impute, lateFuse, maskMissing, modalityDropout, zscoreFilter } from '@modaflow/ops-fusion';
@@ -226,7 +227,11 @@ if (!ONLY.length || ONLY.includes('auto')) {
   const mchunks = Array.from({ length: 8 }, (_, b) => makeChunk({ audio: WAVE }, { audio: clips(64, 16_000) }, rowIdRange(b * 64, 64)));
   const m = fromSource(chunkSource({ audio: WAVE }, mchunks)).map(melSpectrogram({ column: 'audio', output: 'mel', sampleRate: 16_000, nFft: 400, hopLength: 160, nMels: 64 }));
   await m.compute({ batchSize: 64 });
-  autoLines.push(`melSpectrogram, 512 clips of 1 s in 64-row batches, workers 'auto':`, ...stageLines(m.explain({ analyze: true })));
+  autoLines.push(`melSpectrogram, 512 clips of 1 s in 64-row batches, workers 'auto', no pool running yet:`, ...stageLines(m.explain({ analyze: true })));
+  // With a pool already running (started here by an explicit run), only the per-batch rule decides.
+  await m.compute({ batchSize: 64, workers: availableParallelism() });
+  await m.compute({ batchSize: 64 });
+  autoLines.push(`the same with the pool already running:`, ...stageLines(m.explain({ analyze: true })));
   if (saved !== undefined) process.env['MODAFLOW_WORKERS'] = saved;
   await shutdownPools();
 }
