@@ -685,10 +685,10 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
   if (worker.every((s) => s.costPerRow * Math.min(batchRows(s), rows ?? Infinity) < HOP_WORTH_US)) return 0;
   // A small job when no pool runs yet: the time the workers would save (the declared work of the
   // whole input, less its share on one thread) is less than starting them costs.
-  const n = defaultWorkers();
-  if (rows !== null && n > 1 && !poolStarted(n)) {
+  const cores = defaultWorkers();
+  if (rows !== null && cores > 1 && !poolStarted(cores)) {
     const work = worker.reduce((us, s) => us + s.costPerRow * rows, 0);
-    if (work * (1 - 1 / n) < poolStartUs()) return 0;
+    if (work * (1 - 1 / cores) < poolStartUs()) return 0;
   }
   for (const s of worker) {
     for (const n of s.nodes) {
