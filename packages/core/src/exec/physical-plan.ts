@@ -28,6 +28,8 @@ export interface Stage {
   readonly batchRows?: number;
   /** Declared cost of the stage's ops per row (µs, the sum of their costPerRow). */
   readonly costPerRow: number;
+  /** Every op of the stage declares its costPerRow (none relies on the default guess of 1 µs). */
+  readonly costDeclared: boolean;
 }
 
 /** Estimated work per batch (µs) that a stage of costly ops aims for when the batch size is not given. */
@@ -38,6 +40,11 @@ function costOf(nodes: readonly PlanNode[]): number {
   let cost = 0;
   for (const n of nodes) if (n.kind === 'map') cost += getOp(n.call.op)?.properties(n.call.params).costPerRow ?? 0;
   return cost;
+}
+
+/** Whether every op of a chain declares its cost. */
+function costsDeclared(nodes: readonly PlanNode[]): boolean {
+  return nodes.every((n) => n.kind !== 'map' || getOp(n.call.op)?.declaresCost(n.call.params) === true);
 }
 
 /** Rows per batch for ops that cost `cost` µs per row in all: undefined when any batch size is fine. */
@@ -112,6 +119,7 @@ export function planPhysical(root: PlanNode): PhysicalPlan {
       globalHead: isGlobal(chain[0]!),
       onWorkers: chain.some((x) => x.kind === 'map'),
       costPerRow: cost,
+      costDeclared: costsDeclared(chain),
       ...(rows !== undefined ? { batchRows: rows } : {}),
     };
     stages.push(stage);

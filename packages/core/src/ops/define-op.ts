@@ -154,6 +154,8 @@ export interface OpDef<P, State = undefined, Stats = undefined> {
   /** An untyped call; typed op factories wrap it (`def.call<{ x: Utf8 }, { y: Int32 }>(p)`). */
   call<In extends Schema = Schema, Out extends Schema = Schema, Drop extends string = never>(params: P): OpCall<In, Out, Drop>;
   properties(params: P): OpProperties;
+  /** Whether the op declares its costPerRow for these params (else DEFAULT_PROPERTIES' guess applies). */
+  declaresCost(params: P): boolean;
 }
 
 /** Checks params are plain data: no functions, class instances or symbols (workers get a copy). */
@@ -214,6 +216,10 @@ export function defineOp<P, State = undefined, Stats = undefined>(spec: OpSpec<P
     properties(params: P): OpProperties {
       const own = typeof spec.properties === 'function' ? spec.properties(params) : (spec.properties ?? {});
       return { ...DEFAULT_PROPERTIES, ...own };
+    },
+    declaresCost(params: P): boolean {
+      const own = typeof spec.properties === 'function' ? spec.properties(params) : (spec.properties ?? {});
+      return own.costPerRow !== undefined;
     },
   };
   registerOp(def as OpDef<unknown, unknown, unknown>);

@@ -217,6 +217,10 @@ test("workers: 'auto' uses the cores for op stages over several batches, in-proc
       const big = atCost(1.01), small = atCost(0.99);
       assert.equal(chooseWorkers(big.plan, planPhysical(big.plan), 8), n, 'more work than the start-up: the pool');
       assert.equal(chooseWorkers(small.plan, planPhysical(small.plan), 8), 0, 'a little less: in-process');
+      // An op left at the default cost guess (1 µs per row) may be far costlier: not judged small.
+      const guessed = fromRows(Array.from({ length: 4096 }, (_, i) => ({ x: i })), XS).map(spin({ column: 'x', output: 's', iters: 1 }));
+      assert.equal(chooseWorkers(guessed.plan, planPhysical(guessed.plan), 1024), n, 'the default guess starts the pool');
+      assert.equal(poolStarted(n), false);
       getPool(n);
       assert.equal(chooseWorkers(small.plan, planPhysical(small.plan), 8), n, 'once the pool runs, only the per-batch rules apply');
     }

@@ -168,6 +168,7 @@ export const die = <C extends string>(p: { column: C; marker?: string; code: num
 const whereDef = defineOp<{ output: string }>({
   name: 'exectest.where',
   module: import.meta.url,
+  properties: { costPerRow: 1 },
   inputs: () => ({}),
   outputs: (p) => ({ [p.output]: dt.utf8() }),
   kernel(input, p) {

@@ -684,9 +684,11 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
   // a thread): in-process is faster.
   if (worker.every((s) => s.costPerRow * Math.min(batchRows(s), rows ?? Infinity) < HOP_WORTH_US)) return 0;
   // A small job when no pool runs yet: the time the workers would save (the declared work of the
-  // whole input, less its share on one thread) is less than starting them costs.
+  // whole input, less its share on one thread) is less than starting them costs. Only when every op
+  // declares its cost: an op left at the default guess (1 µs per row) may be far costlier, and a
+  // stage kept in-process is never moved to the pool mid-run.
   const cores = defaultWorkers();
-  if (rows !== null && cores > 1 && !poolStarted(cores)) {
+  if (rows !== null && cores > 1 && !poolStarted(cores) && worker.every((s) => s.costDeclared)) {
     const work = worker.reduce((us, s) => us + s.costPerRow * rows, 0);
     if (work * (1 - 1 / cores) < poolStartUs()) return 0;
   }
