@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { availableParallelism } from 'node:os';
 import { dt, fromRows } from '@modaflow/core';
 import type { DType } from '@modaflow/core';
 import { earlyFuseOp, imputeOp, lateFuseOp, maskMissingOp, modalityDropoutOp, convertTimeUnitOp, zscoreFilter, zscoreFilterOp } from '../src/index.ts';
@@ -18,6 +19,9 @@ test('workers: auto plans a float32 z-score filter over 64k-row batches in-proce
     const n = 3 * 65_536;
     const rows = Array.from({ length: n }, (_, i) => ({ x: (i % 1000) / 100 + (i % 4096 === 0 ? 60 : 0) }));
     const ds = fromRows(rows, { x: dt.float32() }).map(zscoreFilter({ column: 'x', dtype: dt.float32() }));
+    // With no pool running, core keeps any job this small in-process (it would not pay for starting
+    // the workers); an explicit run starts the pool first, so that the per-batch rule decides.
+    await fromRows([{ x: 1 }, { x: 2 }], { x: dt.float32() }).map(zscoreFilter({ column: 'x', dtype: dt.float32() })).compute({ workers: availableParallelism() });
     const t = await ds.compute({ batchSize: 65_536 });
     assert.equal(t.numRows, n - 48, 'the 48 outliers are dropped');
     const e = ds.explain({ analyze: true });
