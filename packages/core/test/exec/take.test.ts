@@ -46,6 +46,25 @@ test('law: takeChunkMask ≡ takeChunk over the kept indices (fixed-width, tenso
   ), { numRuns: 300 });
 });
 
+test('law: takeChunk of strings and bytes gives the values at the indices (any order, repeats, nulls, long and multi-byte values, sliced inputs)', () => {
+  const str = fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: 'grapheme', maxLength: 50 }), fc.constant(''), fc.constant(null));
+  fc.assert(fc.property(
+    fc.array(fc.tuple(str, fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null })), { minLength: 1, maxLength: 60 }),
+    fc.integer({ min: 0, max: 10 }), fc.array(fc.nat(), { maxLength: 80 }),
+    (rows, offset, picks) => {
+      const schema: Schema = { s: dt.utf8(), b: dt.binary() };
+      const whole = makeChunk(schema, { s: buildData(dt.utf8(), rows.map((r) => r[0])), b: buildData(dt.binary(), rows.map((r) => r[1])) }, Float64Array.from(rows, (_, i) => i));
+      const off = Math.min(offset, rows.length - 1);
+      const c = off ? sliceChunk(whole, off, rows.length) : whole;
+      const idx = Uint32Array.from(picks, (p) => p % c.length);
+      const got = takeChunk(c, idx);
+      const s = columnValues(dt.utf8(), c.columns['s']!), b = columnValues(dt.binary(), c.columns['b']!);
+      assert.deepEqual(columnValues(dt.utf8(), got.columns['s']!), Array.from(idx, (i) => s[i]));
+      assert.deepEqual(columnValues(dt.binary(), got.columns['b']!), Array.from(idx, (i) => b[i]));
+    },
+  ), { numRuns: 300 });
+});
+
 test('law: scanMask counts the kept rows and gives exactly their runs, for any byte offset and any non-zero byte', () => {
   fc.assert(fc.property(maskArb, fc.integer({ min: 0, max: 7 }), fc.boolean(), (bits, at, odd) => {
     // The mask at an unaligned offset of a larger buffer, with non-1 "kept" bytes now and then.
