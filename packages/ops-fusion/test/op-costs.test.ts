@@ -39,7 +39,7 @@ test('declared costs follow the path the kernel takes', () => {
   for (const p of [{ dtype: dt.float64() }, { dtype: dt.float32(), by: 'g' }, { dtype: dt.float32(), robust: true }, { dtype: dt.float32(), output: 'z' }, { dtype: dt.tensor(dt.float32(), [8]), reduce: 'rms' }]) {
     assert.ok(cost(zscoreFilterOp, { column: 'x', ...p }) > fast, JSON.stringify(p));
   }
-  assert.ok(cost(zscoreFilterOp, { column: 'x', by: 'g' }) * 1024 >= HOP_WORTH_US, 'grouped z-scores (a string key per row) are worth a hop at 1024 rows');
+  assert.ok(cost(zscoreFilterOp, { column: 'x', by: 'g' }) < 4 * cost(zscoreFilterOp, { column: 'x' }), 'grouping by a key costs about as much as the filter itself (keys grouped by their bytes, no string per row)');
   const emb = (w: number) => dt.tensor(dt.float32(), [w]);
   assert.ok(cost(earlyFuseOp, { parts: [{ column: 'a', dtype: emb(512) }, { column: 'b', dtype: emb(128) }], output: 'x' }) * 1024 >= HOP_WORTH_US, 'fusing embeddings is worth a hop');
   assert.ok(cost(imputeOp, { column: 'e', dtype: emb(512), strategy: 'zeros' }) > cost(imputeOp, { column: 'e', dtype: dt.float64(), strategy: 'zeros' }));

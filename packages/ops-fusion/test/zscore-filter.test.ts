@@ -89,6 +89,24 @@ test('law: the z-score filter keeps the same set of rows whatever the batch size
     }), { numRuns: 80 });
 });
 
+test('law: utf8 group keys (grouped by their bytes) give the groups their values give: the same rows and z as an int32 code per distinct string', async () => {
+  // Short alphabet so rows share groups; empty, multi-byte, NUL and surrogate-pair keys, and nulls.
+  const key = fc.oneof(fc.constantFrom('', 'a', 'b', 'ab', 'ba', 'é', 'e\u0301', '\u0000', '𝄞', 'aa', 'a '), fc.constant(null));
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ x: fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constant(null)), g: key }), { minLength: 1, maxLength: 80 }),
+    fc.integer({ min: 1, max: 17 }), fc.boolean(), fc.double({ min: 0, max: 3, noNaN: true }),
+    async (rs, batchSize, robust, threshold) => {
+      const code = new Map<string, number>();
+      const rows = rs.map((r, id) => ({ id, x: r.x, g: r.g, c: r.g === null ? null : (code.get(r.g) ?? (code.set(r.g, code.size), code.size - 1)) }));
+      const d = fromRows(rows, { id: dt.int32(), x: dt.float64(), g: dt.utf8(), c: dt.int32() });
+      const common = { column: 'x', threshold, robust, output: 'z' } as const;
+      const byText = await d.map(zscoreFilter({ ...common, by: 'g' })).compute({ batchSize });
+      const byCode = await d.map(zscoreFilter({ ...common, by: 'c', byDtype: dt.int32() })).compute({ batchSize });
+      assert.deepEqual(column(byText, 'id'), column(byCode, 'id'));
+      assert.deepEqual(column(byText, 'z'), column(byCode, 'z'));
+    }), { numRuns: 150 });
+});
+
 test('law: the z-score filter and modality dropout give the same rows on 2 workers as in-process', async () => {
   let s = 11;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);

@@ -2,7 +2,7 @@
 // robust MADs) from the dataset-wide — or per-group — centre. A global op: a statistics phase over
 // the whole input, then a row-local filter.
 import type { DType, Float64, GlobalStats, KernelInput, KernelResult, OpCall, Schema } from '@modaflow/core';
-import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError } from '@modaflow/core';
+import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError, isValid } from '@modaflow/core';
 import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
 import { rowValues, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
@@ -41,13 +41,60 @@ type Acc = Map<string, GroupAcc>;
 /** Per group key: [centre, scale]. Plain data so it can be sent to workers. */
 export interface ZscoreStats { readonly groups: Record<string, readonly [number, number]> }
 
-function groupKeys(input: KernelInput, p: ZscoreFilterParams): string[] | null {
+/** A batch's rows by group: each row's index into `keys` (the groups' keyOf strings, in first-seen order). */
+interface GroupCodes { readonly codes: Int32Array; readonly keys: string[] }
+
+const utf8 = new TextDecoder();
+
+/**
+ * The `by` column's groups for one batch. utf8 keys are grouped by their bytes (a hash, then a byte
+ * compare) and decoded once per group, not once per row; other key types go through one Map of
+ * their key strings. Either way a group's key is keyOf of its value, as the statistics record it.
+ */
+function groupCodes(input: KernelInput, p: ZscoreFilterParams): GroupCodes | null {
   if (p.by === undefined) return null;
   const t = p.byDtype ?? dt.utf8();
   const d = input.data(p.by);
-  const out = new Array<string>(input.numRows);
-  for (let i = 0; i < input.numRows; i++) out[i] = keyOf(getValue(t, d, i));
-  return out;
+  const n = input.numRows;
+  const codes = new Int32Array(n);
+  const keys: string[] = [];
+  if (t.kind === 'utf8') {
+    const o = d.valueOffsets as Int32Array, bytes = d.values as Uint8Array;
+    const byHash = new Map<number, number[]>();
+    const at: number[] = []; // per group: the row whose bytes stand for it
+    let nullCode = -1;
+    for (let i = 0; i < n; i++) {
+      if (!isValid(d, i)) {
+        if (nullCode < 0) { nullCode = keys.length; keys.push(keyOf(null)); at.push(-1); }
+        codes[i] = nullCode;
+        continue;
+      }
+      const a = o[i]!, b = o[i + 1]!;
+      let h = 0x811c9dc5 ^ (b - a);
+      for (let j = a; j < b; j++) h = Math.imul(h ^ bytes[j]!, 0x01000193);
+      let cands = byHash.get(h), code = -1;
+      if (cands) {
+        for (const g of cands) {
+          const r = at[g]!, ra = o[r]!;
+          if (o[r + 1]! - ra !== b - a) continue;
+          let j = 0;
+          while (j < b - a && bytes[ra + j] === bytes[a + j]) j++;
+          if (j === b - a) { code = g; break; }
+        }
+      } else byHash.set(h, (cands = []));
+      if (code < 0) { code = keys.length; keys.push(keyOf(utf8.decode(bytes.subarray(a, b)))); at.push(i); cands.push(code); }
+      codes[i] = code;
+    }
+    return { codes, keys };
+  }
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const k = keyOf(getValue(t, d, i));
+    let code = index.get(k);
+    if (code === undefined) { code = keys.length; keys.push(k); index.set(k, code); }
+    codes[i] = code;
+  }
+  return { codes, keys };
 }
 
 /**
@@ -84,13 +131,21 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
       return acc;
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
-    const keys = groupKeys(input, p);
+    const groups = groupCodes(input, p);
+    // The batch's groups' accumulators, looked up once per group rather than once per row (and
+    // made on a group's first value, as before: a group of only NaN has no statistics).
+    const accs: (GroupAcc | undefined)[] = [];
     for (let i = 0; i < v.length; i++) {
       const x = v[i]!;
       if (Number.isNaN(x)) continue;
-      const k = keys ? keys[i]! : '';
-      let g = acc.get(k);
-      if (!g) acc.set(k, (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
+      const code = groups ? groups.codes[i]! : 0;
+      let g = accs[code];
+      if (!g) {
+        const k = groups ? groups.keys[code]! : '';
+        g = acc.get(k);
+        if (!g) acc.set(k, (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
+        accs[code] = g;
+      }
       g.n++;
       if (p.robust) { g.values.push(x); continue; }
       addExact(g.sum, x);
@@ -139,7 +194,7 @@ function zscoreCost(p: ZscoreFilterParams): number {
   const t = p.dtype ?? dt.float64();
   if (t.kind === 'float32' && p.by === undefined && !p.robust && p.output === undefined && p.nulls !== 'keep') return 0.002;
   const scalar = t.kind !== 'tensor' && t.kind !== 'varTensor';
-  return Number(((scalar ? 0.03 : 0.8) + (p.output !== undefined ? 0.04 : 0) + (p.by !== undefined ? 1.5 : 0)).toPrecision(2));
+  return Number(((scalar ? 0.03 : 0.8) + (p.output !== undefined ? 0.04 : 0) + (p.by !== undefined ? 0.05 : 0)).toPrecision(2));
 }
 
 const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
@@ -153,8 +208,10 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
   // applyOp over 64k-row batches after JIT warm-up, median of 7 runs): the float32 fast path
   // 0.001–0.002 (WebAssembly keep pass; ~0.02 in runs where its output lands on pages touched for
   // the first time), other scalars 0.02–0.04 (+0.04 writing z), tensors reduced per row ~0.8 whatever
-  // their width (a JS object per row), `by` groups ~1.5 (a string key per row). A float32 batch
-  // with nulls takes the scalar path (0.04): the plan cannot know. Was 0.05 for every case.
+  // their width (a JS object per row), +0.05 with `by` groups (utf8 keys grouped by their bytes,
+  // 16 groups: 0.079 in all; ~1.5 when each row made a JS string and core copied string columns as
+  // strings). A float32 batch with nulls takes the scalar path (0.04): the plan cannot know. Was
+  // 0.05 for every case.
   properties: (p) => ({ filters: true, selectivity: 0.99, costPerRow: zscoreCost(p) }),
   validate(p) {
     const t = p.dtype ?? dt.float64();
@@ -189,7 +246,9 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
       return r;
     }
     const v = rowValues(input, p.column, p.dtype ?? dt.float64(), p.reduce);
-    const keys = groupKeys(input, p);
+    const groups = groupCodes(input, p);
+    // Centre and scale per group of the batch (undefined only for a group of NaN rows, never read).
+    const cs = (groups ? groups.keys : ['']).map((k) => ctx.stats.groups[k]);
     const thr = p.threshold ?? 3;
     const keepNull = p.nulls === 'keep';
     const n = input.numRows;
@@ -198,7 +257,7 @@ const def = defineOp<ZscoreFilterParams, undefined, ZscoreStats>({
     for (let i = 0; i < n; i++) {
       const x = v[i]!;
       if (Number.isNaN(x)) { keep[i] = keepNull ? 1 : 0; if (z) z[i] = null; continue; }
-      const [c, s] = ctx.stats.groups[keys ? keys[i]! : '']!;
+      const [c, s] = cs[groups ? groups.codes[i]! : 0]!;
       // A zero (or undefined) scale: the centre itself has z = 0, anything else is infinitely far.
       keep[i] = zscoreKeeps(x, c, s, thr) ? 1 : 0;
       if (z) { const d = Math.abs(x - c); z[i] = s > 0 ? d / s : d === 0 ? 0 : Infinity; }
