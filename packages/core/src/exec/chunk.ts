@@ -387,6 +387,16 @@ function takeDataWith(t: DType, data: arrow.Data, idx: ArrayLike<number>, runs: 
       const c = arrow.makeData({ type: child.type as arrow.Int32, length: n * size, nullCount: 0, data: out as unknown as Int32Array });
       return arrow.makeData({ type: data.type as arrow.FixedSizeList, length: n, nullCount: nulls, nullBitmap: bitmap, child: c });
     }
+    case 'bool': {
+      // Bits gathered as bits (a slice keeps its offset into the packed values, like validity).
+      const src = data.values as Uint8Array, out = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) {
+        const j = data.offset + idx[i]!;
+        if ((src[j >> 3]! >> (j & 7)) & 1) out[i >> 3]! |= 1 << (i & 7);
+      }
+      const { bitmap, nulls } = takeValidity(data, idx);
+      return arrow.makeData({ type: data.type as arrow.Bool, length: n, nullCount: nulls, nullBitmap: bitmap, data: out });
+    }
     case 'utf8': case 'binary': {
       // The kept rows' bytes, copied as bytes: no JS string per row (decoding and encoding every
       // value cost ~1–2 µs per row, most of a grouped z-score filter's time).

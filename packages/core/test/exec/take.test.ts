@@ -46,14 +46,14 @@ test('law: takeChunkMask ≡ takeChunk over the kept indices (fixed-width, tenso
   ), { numRuns: 300 });
 });
 
-test('law: takeChunk of strings and bytes gives the values at the indices (any order, repeats, nulls, long and multi-byte values, sliced inputs)', () => {
+test('law: takeChunk of strings, bytes and booleans gives the values at the indices (any order, repeats, nulls, long and multi-byte values, sliced inputs)', () => {
   const str = fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: 'grapheme', maxLength: 50 }), fc.constant(''), fc.constant(null));
   fc.assert(fc.property(
-    fc.array(fc.tuple(str, fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null })), { minLength: 1, maxLength: 60 }),
+    fc.array(fc.tuple(str, fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null }), fc.option(fc.boolean(), { nil: null })), { minLength: 1, maxLength: 60 }),
     fc.integer({ min: 0, max: 10 }), fc.array(fc.nat(), { maxLength: 80 }),
     (rows, offset, picks) => {
-      const schema: Schema = { s: dt.utf8(), b: dt.binary() };
-      const whole = makeChunk(schema, { s: buildData(dt.utf8(), rows.map((r) => r[0])), b: buildData(dt.binary(), rows.map((r) => r[1])) }, Float64Array.from(rows, (_, i) => i));
+      const schema: Schema = { s: dt.utf8(), b: dt.binary(), f: dt.bool() };
+      const whole = makeChunk(schema, { s: buildData(dt.utf8(), rows.map((r) => r[0])), b: buildData(dt.binary(), rows.map((r) => r[1])), f: buildData(dt.bool(), rows.map((r) => r[2])) }, Float64Array.from(rows, (_, i) => i));
       const off = Math.min(offset, rows.length - 1);
       const c = off ? sliceChunk(whole, off, rows.length) : whole;
       const idx = Uint32Array.from(picks, (p) => p % c.length);
@@ -61,6 +61,8 @@ test('law: takeChunk of strings and bytes gives the values at the indices (any o
       const s = columnValues(dt.utf8(), c.columns['s']!), b = columnValues(dt.binary(), c.columns['b']!);
       assert.deepEqual(columnValues(dt.utf8(), got.columns['s']!), Array.from(idx, (i) => s[i]));
       assert.deepEqual(columnValues(dt.binary(), got.columns['b']!), Array.from(idx, (i) => b[i]));
+      const f = columnValues(dt.bool(), c.columns['f']!);
+      assert.deepEqual(columnValues(dt.bool(), got.columns['f']!), Array.from(idx, (i) => f[i]));
     },
   ), { numRuns: 300 });
 });
