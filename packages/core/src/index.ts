@@ -27,7 +27,7 @@ export type { RunReport, ErrorPolicy, NodeStats } from './exec/report.ts';
 export { formatReport } from './exec/report.ts';
 export { buildData, getValue, columnValues, varTensorData, nullData, isValid } from './exec/column.ts';
 export type { Chunk, RowIds, RowIdRuns, MaskScan } from './exec/chunk.ts';
-export { makeChunk, sliceChunk, takeChunk, concatChunks, chunkToRecordBatch, recordBatchToChunk, rowIdRange, rowIdsOf, rowIdAt, writeRowIds, withColumns } from './exec/chunk.ts';
+export { makeChunk, sliceChunk, takeChunk, concatChunks, chunkToRecordBatch, recordBatchToChunk, rowIdRange, rowIdsOf, rowIdAt, writeRowIds, withColumns, allocUnzeroed } from './exec/chunk.ts';
 export { applyOp, kernelInput } from './exec/apply-op.ts';
 export * as onnx from './onnx/index.ts';
 export { BatchLoader, createBatchLoader } from './loader/batch-loader.ts';

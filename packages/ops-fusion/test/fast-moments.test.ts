@@ -5,7 +5,7 @@ import { dt, fromRows } from '@modaflow/core';
 import { zscoreFilter } from '../src/index.ts';
 import { addExact, exactSum, roundExact, centeredSumTimesN } from '../src/util/exact-sum.ts';
 import { addMomentsF32, keptIntervalF32, zscoreKeeps } from '../src/util/fast-moments.ts';
-import { addMomentsF32Wasm, keepIntervalF32Wasm, keepRunsF32Wasm } from '../src/util/wasm-moments.ts';
+import { addMomentsF32Wasm, keepRunsF32Wasm } from '../src/util/wasm-moments.ts';
 import { column } from './helpers.ts';
 
 /** The per-value reference: Shewchuk partials of x and x² (exact for float32 x). */
@@ -88,8 +88,8 @@ test('law: the kept interval holds exactly the float32 values the z-score test k
       const probes = [...extra, Math.fround(c), Math.fround(c + sd * t), Math.fround(c - sd * t)];
       if (iv) for (const e of iv) probes.push(e, nextF32(e, 1), nextF32(e, -1));
       const xs = Float32Array.from([...probes, NaN, Infinity, -Infinity]);
-      const mask = new Uint8Array(xs.length);
-      const kept = iv ? keepIntervalF32Wasm(xs, iv[0], iv[1], mask) : 0;
+      const r = iv ? keepRunsF32Wasm(xs, iv[0], iv[1], { mask: 'always' }) : { kept: 0, mask: new Uint8Array(xs.length) };
+      const kept = r.kept, mask = r.mask!;
       assert.equal(kept, mask.reduce((a, b) => a + b, 0));
       xs.forEach((x, i) => assert.equal(mask[i] === 1, iv !== null && x >= iv[0] && x <= iv[1], `wasm keep of ${x}`));
       for (const p of probes) {
@@ -125,10 +125,9 @@ test('zscoreFilter: the float32 fast path keeps the rows the float64 path keeps,
 test('wasm keep test over more than one 64k chunk and ragged tails', () => {
   for (const n of [0, 5, 16, 17, 65_536, 70_001, 140_000]) {
     const xs = Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) * 3));
-    const mask = new Uint8Array(n);
-    const kept = keepIntervalF32Wasm(xs, -1.5, 2.25, mask);
+    const { kept, mask } = keepRunsF32Wasm(xs, -1.5, 2.25, { mask: 'always' });
     let want = 0;
-    xs.forEach((x, i) => { const k = x >= -1.5 && x <= 2.25; want += k ? 1 : 0; assert.equal(mask[i], k ? 1 : 0); });
+    xs.forEach((x, i) => { const k = x >= -1.5 && x <= 2.25; want += k ? 1 : 0; assert.equal(mask![i], k ? 1 : 0); });
     assert.equal(kept, want);
   }
 });

@@ -282,26 +282,25 @@ function fillRuns(idx: ArrayLike<number>, n: number, runs: number): Int32Array {
   return out;
 }
 
-/** Arrays of at least this many bytes are allocated without zeroing (see fresh). */
+/** Arrays of at least this many bytes are allocated without zeroing (see allocUnzeroed). */
 const UNZEROED_FROM = 4096;
 
 /**
- * A new array of `n` elements of `src`'s type, left uninitialized when large: for the callers that
- * write every element (copyRuns, gather). A zeroed ArrayBuffer costs a memset of its bytes before
- * they are overwritten (a tenth of a filter's time at 50M float32 rows); Node's unzeroed buffers
- * (`Buffer.allocUnsafeSlow`, never from the shared pool) skip it. The array spans its whole
- * ArrayBuffer, like a `new` one, so it can still be handed over to another thread.
+ * A new typed array of `n` elements, left uninitialized when large: for callers that write every
+ * element (copyRuns, gather, merges; ops' kernels). A zeroed ArrayBuffer costs a memset of its
+ * bytes before they are overwritten (a tenth of a filter's time at 50M float32 rows); Node's
+ * unzeroed buffers (`Buffer.allocUnsafeSlow`, never from the shared pool) skip it. The array spans
+ * its whole ArrayBuffer, like a `new` one, so it can still be handed over to another thread.
  */
-function fresh(Ctor: new (n: number) => TypedArray, bytesPerElement: number, n: number): TypedArray {
-  const bytes = n * bytesPerElement;
+export function allocUnzeroed<T extends TypedArray>(Ctor: { new (n: number): T; new (b: ArrayBuffer, o: number, n: number): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
+  const bytes = n * Ctor.BYTES_PER_ELEMENT;
   if (bytes < UNZEROED_FROM) return new Ctor(n);
-  return new (Ctor as unknown as new (b: ArrayBuffer, o: number, n: number) => TypedArray)(Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer, 0, n);
+  return new Ctor(Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer, 0, n);
 }
 
-/** Rows of `src` (`width` elements per row) copied run by run into a new array of the same type. */
 function copyRuns(src: TypedArray, runs: Int32Array, n: number, width: number): TypedArray {
   // Every element is written: the runs cover [0, n) (checked where they come from a kernel).
-  const out = fresh(src.constructor as new (n: number) => TypedArray, src.BYTES_PER_ELEMENT, n * width);
+  const out = allocUnzeroed(src.constructor as Parameters<typeof allocUnzeroed<TypedArray>>[0], n * width);
   for (let r = 0; r < runs.length; r += 3) {
     const s = runs[r + 1]! * width;
     (out as Float64Array).set((src as Float64Array).subarray(s, s + runs[r + 2]! * width), runs[r]! * width);
@@ -318,10 +317,10 @@ function gather(src: TypedArray, idx: ArrayLike<number>): TypedArray {
   const buf = src.buffer as ArrayBuffer;
   switch (src.BYTES_PER_ELEMENT) {
     // Every element of o is written.
-    case 1: { const o = fresh(Uint8Array, 1, n) as Uint8Array; gather8(new Uint8Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
-    case 2: { const o = fresh(Uint16Array, 2, n) as Uint16Array; gather16(new Uint16Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
-    case 4: { const o = fresh(Int32Array, 4, n) as Int32Array; gather32(new Int32Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
-    default: { const o = fresh(Int32Array, 4, 2 * n) as Int32Array; gather64(new Int32Array(buf, src.byteOffset, src.length * 2), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
+    case 1: { const o = allocUnzeroed(Uint8Array, n); gather8(new Uint8Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
+    case 2: { const o = allocUnzeroed(Uint16Array, n); gather16(new Uint16Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
+    case 4: { const o = allocUnzeroed(Int32Array, n); gather32(new Int32Array(buf, src.byteOffset, src.length), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
+    default: { const o = allocUnzeroed(Int32Array, 2 * n); gather64(new Int32Array(buf, src.byteOffset, src.length * 2), idx, o); return new Ctor(o.buffer as ArrayBuffer); }
   }
 }
 function gather8(s: Uint8Array, idx: ArrayLike<number>, o: Uint8Array): void {
@@ -525,8 +524,7 @@ function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
         const buffers = [undefined, same, parts[0]!.nullBitmap, undefined] as unknown as ConstructorParameters<typeof arrow.Data>[4];
         return new arrow.Data(type, parts[0]!.offset, n, nulls, buffers);
       }
-      const Ctor = typedArrayCtor(t);
-      const out = fresh(Ctor, Ctor.BYTES_PER_ELEMENT, n) as Float64Array; // every element is written below
+      const out = allocUnzeroed(typedArrayCtor(t) as Float64ArrayConstructor, n); // every element is written below
       let at = 0;
       for (const v of views) { out.set(v, at); at += v.length; }
       const { bitmap, nulls } = concatValidity(parts, n);
@@ -551,8 +549,7 @@ function concatData(t: DType, parts: arrow.Data[], n: number): arrow.Data {
     }
     case 'tensor': {
       const size = shapeSize(t.shape);
-      const Ctor = typedArrayCtor(t.item);
-      const out = fresh(Ctor, Ctor.BYTES_PER_ELEMENT, n * size) as Float64Array; // every element is written below
+      const out = allocUnzeroed(typedArrayCtor(t.item) as Float64ArrayConstructor, n * size); // every element is written below
       let at = 0;
       for (const p of parts) { out.set((p.children[0]!.values as Float64Array).subarray(0, p.length * size), at * size); at += p.length; }
       const child = arrow.makeData({ type: parts[0]!.children[0]!.type as arrow.Int32, length: n * size, nullCount: 0, data: out as unknown as Int32Array });

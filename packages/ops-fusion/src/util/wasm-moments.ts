@@ -2,13 +2,13 @@
 // and the same interval keep test, ~4× faster than the JS loops. Loaded synchronously from the
 // .wasm next to this module's folder (src/wasm or dist/wasm).
 import { readFileSync } from 'node:fs';
+import { allocUnzeroed } from '@modaflow/core';
 import { addExact, type ExactSum } from './exact-sum.ts';
 
 interface Exports {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
   moments_f32(x: number, n: number, out: number, slow: number): number;
-  keep_interval_f32(x: number, n: number, lo: number, hi: number, keep: number): number;
   keep_runs_f32(x: number, n: number, lo: number, hi: number, keep: number, runs: number, cap: number, nruns: number, out: number): number;
 }
 
@@ -52,39 +52,14 @@ export function addMomentsF32Wasm(xs: Float32Array, sum: ExactSum, sumSq: ExactS
   return count;
 }
 
-/** keep[i] = lo ≤ xs[i] ≤ hi as 1/0 (NaN never kept), in WebAssembly. */
-export function keepIntervalF32Wasm(xs: Float32Array, lo: number, hi: number, keep: Uint8Array): number {
-  let kept = 0;
-  for (let a = 0; a < xs.length; a += CHUNK) {
-    const n = Math.min(CHUNK, xs.length - a);
-    xv.set(n === xs.length ? xs : xs.subarray(a, a + n));
-    kept += ex.keep_interval_f32(X, n, lo, hi, KEEP);
-    keep.set(n === CHUNK ? keepv : keepv.subarray(0, n), a);
-  }
-  return kept;
-}
-
 /**
  * The kept rows of a keep test: how many, their runs as [dst, src, length] triples (as core's
  * scanMask gives them), the kept values when asked for, and the 0/1 mask when one was asked for.
  */
 export interface KeptRuns { readonly kept: number; readonly runs: Int32Array | null; readonly values?: Float32Array; readonly mask?: Uint8Array }
 
-/** Arrays of at least this many bytes are allocated without zeroing when every byte is written. */
-const UNZEROED_FROM = 4096;
-
-/** A Float32Array of n values, not zeroed when large (the caller writes every value). */
-export function unzeroedF32(n: number): Float32Array {
-  return n * 4 < UNZEROED_FROM ? new Float32Array(n) : new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
-}
-
-/** A Uint8Array of n bytes, not zeroed when large (the caller writes every byte). */
-export function unzeroedU8(n: number): Uint8Array {
-  return n < UNZEROED_FROM ? new Uint8Array(n) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-}
-
 /**
- * keepIntervalF32Wasm that also finds the runs of kept rows in the same pass: `runs` is null when
+ * The interval keep test (lo ≤ x ≤ hi; NaN never kept) with the runs of kept rows found in the same pass: `runs` is null when
  * they are short (over one run per 16 kept rows, or under 64 rows kept), where copying run by run
  * does not pay. With `take` (and at most 65 536 values), `values` are the kept values, copied
  * out of the kernel's memory, where the same pass gathered them. `mask`: 'always' writes the 0/1
@@ -94,7 +69,7 @@ export function unzeroedU8(n: number): Uint8Array {
 export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, opts: { take?: boolean; mask: 'always' | 'if-no-runs' }): KeptRuns {
   const one = xs.length <= CHUNK;
   if (!one && opts.mask !== 'always') throw new Error(`keepRunsF32Wasm: mask 'if-no-runs' needs at most ${CHUNK} values, got ${xs.length}`);
-  const keep = opts.mask === 'always' ? unzeroedU8(xs.length) : null;
+  const keep = opts.mask === 'always' ? allocUnzeroed(Uint8Array, xs.length) : null;
   let kept = 0, nr = 0, ok = true;
   let out = new Int32Array(0);
   for (let a = 0; a < xs.length; a += CHUNK) {
@@ -115,12 +90,12 @@ export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, opts: 
   }
   if (!ok || kept < 64 || nr > kept >> 4) {
     if (keep) return { kept, runs: null, mask: keep };
-    const mask = unzeroedU8(xs.length);
+    const mask = allocUnzeroed(Uint8Array, xs.length);
     mask.set(one && xs.length === CHUNK ? keepv : keepv.subarray(0, xs.length));
     return { kept, runs: null, mask };
   }
   const runs = out.length === nr * 3 ? out : out.slice(0, nr * 3);
-  const values = opts.take && one ? unzeroedF32(kept) : undefined;
+  const values = opts.take && one ? allocUnzeroed(Float32Array, kept) : undefined;
   if (values) values.set(kept === CHUNK ? takev : takev.subarray(0, kept));
   return { kept, runs, ...(values ? { values } : {}), ...(keep ? { mask: keep } : {}) };
 }

@@ -130,42 +130,12 @@ int moments_f32(const float *x, int n, double *out, float *slow) {
   return ns;
 }
 
-// keep[i] = lo <= x[i] <= hi (1 or 0); returns the number kept. NaN is never kept.
-int keep_interval_f32(const float *x, int n, float lo, float hi, uint8_t *keep) {
-  const v128_t lv = wasm_f32x4_splat(lo), hv = wasm_f32x4_splat(hi), one = wasm_i8x16_splat(1);
-  v128_t cnt = wasm_i8x16_splat(0);
-  int kept = 0, i = 0, rounds = 0;
-  for (; i + 16 <= n; i += 16) {
-    v128_t m[4];
-    for (int k = 0; k < 4; k++) {
-      v128_t v = wasm_v128_load(x + i + 4 * k);
-      m[k] = wasm_v128_and(wasm_f32x4_ge(v, lv), wasm_f32x4_le(v, hv));
-    }
-    v128_t a = wasm_i16x8_narrow_i32x4(m[0], m[1]), b = wasm_i16x8_narrow_i32x4(m[2], m[3]);
-    v128_t r = wasm_v128_and(wasm_i8x16_narrow_i16x8(a, b), one);
-    wasm_v128_store(keep + i, r);
-    cnt = wasm_i8x16_add(cnt, r);
-    if (++rounds == 255) { // flush the byte counters before they wrap
-      v128_t w = wasm_u16x8_extadd_pairwise_u8x16(cnt);
-      v128_t d = wasm_u32x4_extadd_pairwise_u16x8(w);
-      kept += wasm_i32x4_extract_lane(d, 0) + wasm_i32x4_extract_lane(d, 1) + wasm_i32x4_extract_lane(d, 2) + wasm_i32x4_extract_lane(d, 3);
-      cnt = wasm_i8x16_splat(0);
-      rounds = 0;
-    }
-  }
-  v128_t w = wasm_u16x8_extadd_pairwise_u8x16(cnt);
-  v128_t d = wasm_u32x4_extadd_pairwise_u16x8(w);
-  kept += wasm_i32x4_extract_lane(d, 0) + wasm_i32x4_extract_lane(d, 1) + wasm_i32x4_extract_lane(d, 2) + wasm_i32x4_extract_lane(d, 3);
-  for (; i < n; i++) { uint8_t k = x[i] >= lo && x[i] <= hi; keep[i] = k; kept += k; }
-  return kept;
-}
-
-// keep_interval_f32 that also finds the runs of kept rows, as [dst, src, length] triples (dst =
-// the run's first position among the kept rows), and writes the kept values to out[0, kept), in
-// the same pass. Up to `cap` runs are written
-// to runs[]; *nruns gets the number of runs (which may exceed cap: then runs[] holds only the
-// first cap). Returns the number kept. Groups of 16 values that are all kept (the usual case of a
-// filter that drops a few outliers) cost one vector test for the runs.
+// keep[i] = lo <= x[i] <= hi (1 or 0; NaN is never kept), and in the same pass the runs of kept
+// rows as [dst, src, length] triples (dst = the run's first position among the kept rows) and the
+// kept values, written to out[0, kept). Up to `cap` runs are written to runs[]; *nruns gets the
+// number of runs (which may exceed cap: then runs[] holds only the first cap). Returns the number
+// kept. Groups of 16 values that are all kept (the usual case of a filter that drops a few
+// outliers) cost one vector test for the runs.
 int keep_runs_f32(const float *x, int n, float lo, float hi, uint8_t *keep, int32_t *runs, int cap, int32_t *nruns, float *out) {
   const v128_t lv = wasm_f32x4_splat(lo), hv = wasm_f32x4_splat(hi), one = wasm_i8x16_splat(1);
   int kept = 0, i = 0, nr = 0, start = -1, dst = 0;
