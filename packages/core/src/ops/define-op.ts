@@ -204,6 +204,8 @@ export function defineOp<P, State = undefined, Stats = undefined>(spec: OpSpec<P
   if (typeof spec.module !== 'string' || spec.module.length === 0) {
     throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `op '${spec.name}' has no module`, { fix: 'pass module: import.meta.url' });
   }
+  /** The properties the op itself declares for these params. */
+  const declared = (params: P): Partial<OpProperties> => (typeof spec.properties === 'function' ? spec.properties(params) : (spec.properties ?? {}));
   const def: OpDef<P, State, Stats> = {
     name: spec.name,
     module: spec.module,
@@ -214,12 +216,10 @@ export function defineOp<P, State = undefined, Stats = undefined>(spec: OpSpec<P
       return Object.freeze({ kind: 'op-call', op: spec.name, module: spec.module, params }) as OpCall<In, Out, Drop>;
     },
     properties(params: P): OpProperties {
-      const own = typeof spec.properties === 'function' ? spec.properties(params) : (spec.properties ?? {});
-      return { ...DEFAULT_PROPERTIES, ...own };
+      return { ...DEFAULT_PROPERTIES, ...declared(params) };
     },
     declaresCost(params: P): boolean {
-      const own = typeof spec.properties === 'function' ? spec.properties(params) : (spec.properties ?? {});
-      return own.costPerRow !== undefined;
+      return declared(params).costPerRow !== undefined;
     },
   };
   registerOp(def as OpDef<unknown, unknown, unknown>);
