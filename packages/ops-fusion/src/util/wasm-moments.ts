@@ -62,7 +62,7 @@ export interface KeptRuns { readonly kept: number; readonly runs: Int32Array | n
  * The interval keep test (lo ≤ x ≤ hi; NaN never kept) with the runs of kept rows found in the same pass: `runs` is null when
  * they are short (over one run per 16 kept rows, or under 64 rows kept), where copying run by run
  * does not pay. With `take` (and at most 65 536 values), `values` are the kept values, copied
- * out of the kernel's memory, where the same pass gathered them. `mask`: 'always' writes the 0/1
+ * out of the kernel's memory, where the same pass gathered them — unless every value is kept. `mask`: 'always' writes the 0/1
  * mask (unzeroed) into `mask`; 'if-no-runs' only when the runs are null (at most 65 536 values:
  * the kernel's copy of the mask is still there then).
  */
@@ -95,7 +95,8 @@ export function keepRunsF32Wasm(xs: Float32Array, lo: number, hi: number, opts: 
     return { kept, runs: null, mask };
   }
   const runs = out.length === nr * 3 ? out : out.slice(0, nr * 3);
-  const values = opts.take && one ? allocUnzeroed(Float32Array, kept) : undefined;
+  // Every row kept: core passes the batch on as it is, so a copy of its values would be dropped.
+  const values = opts.take && one && kept < xs.length ? allocUnzeroed(Float32Array, kept) : undefined;
   if (values) values.set(kept === CHUNK ? takev : takev.subarray(0, kept));
   return { kept, runs, ...(values ? { values } : {}), ...(keep ? { mask: keep } : {}) };
 }
