@@ -104,9 +104,11 @@ test('transfer without hand-over: small buffers are copied into the pack, large 
     assert.equal(e.bytes.copied, c.length * 8);
     assert.equal(e.bytes.transferred, 0);
     const whole = c.columns['x']!.values.byteLength === c.columns['x']!.values.buffer.byteLength;
-    // Transferred: the pack, or the explicit copy of a large partial view; a large whole buffer is cloned.
-    assert.equal(e.transferList.length, packed || !whole ? 1 : 0);
-    assert.equal(e.wire.pack !== null, packed);
+    // Transferred: the pack (the header at least), and the explicit copy of a large partial view; a large whole buffer is cloned.
+    assert.equal(e.transferList.length, packed || whole ? 1 : 2);
+    assert.equal(e.transferList[e.transferList.length - 1], e.wire.pack);
+    assert.equal(e.wire.pack.byteLength > e.wire.packAt, packed);
+    assert.equal(e.wire.header.buffer, e.wire.pack, 'the header travels in the pack');
     const { port1, port2 } = new MessageChannel();
     const got = new Promise<unknown>((r) => port2.once('message', r));
     port1.postMessage(e.wire, e.transferList);

@@ -14,6 +14,9 @@
 //   the message, and a partial view is copied explicitly (only the bytes in view) and the copy
 //   transferred — postMessage would clone the whole underlying ArrayBuffer, which for an
 //   IPC-file-backed column is the whole file.
+// The header (and a trailer of numbers the caller adds, e.g. a reply's figures) is the start of the
+// pack: a message carries one ArrayBuffer for all of it, not one per part (each ArrayBuffer costs
+// ~2–4 µs to allocate here, again to clone or receive, and a backing store to sweep later).
 // Decoded batches of one message share its pack (views into it); a view never spans a pack that
 // holds anything else, so a later hop never transfers (detaches) a shared pack.
 import * as arrow from 'apache-arrow';
@@ -44,12 +47,17 @@ const Ids = { Range: 0, Runs: 1, Written: 2 } as const;
  * Batches as plain data. The header holds, per batch: schema index, length, row ids; then per
  * column (in schema order, children depth-first): offset, length, null count, child count and
  * four buffer slots (valueOffsets, values, nullBitmap, typeIds), each [type code, where, at, length].
+ * The pack holds the header, then the trailer (if any), then the small buffers from `packAt` on
+ * (a buffer's `at` counts from there).
  */
 export interface WireBatches {
   readonly count: number;
   readonly schemas: readonly Schema[];
+  /** A view of the start of `pack`. */
   readonly header: Float64Array;
-  readonly pack: ArrayBuffer | null;
+  readonly pack: ArrayBuffer;
+  /** Where the small buffers start in the pack (bytes). */
+  readonly packAt: number;
   readonly own: readonly ArrayBufferView[];
 }
 
@@ -177,19 +185,27 @@ export class BatchEncoder {
     return this.bytes;
   }
 
-  /** The message: wire form and the buffers to transfer with it. */
-  finish(): { wire: WireBatches; transferList: ArrayBuffer[] } {
-    let pack: ArrayBuffer | null = null;
+  /**
+   * The message: wire form and the buffers to transfer with it. `trailer` numbers travel in the
+   * pack after the header; `trailer` in the result is their view there.
+   */
+  finish(trailer?: ArrayLike<number>): { wire: WireBatches; transferList: ArrayBuffer[]; trailer: Float64Array } {
+    const h = this.header, nh = h.length, nt = trailer?.length ?? 0;
+    const packAt = (nh + nt) * 8;
+    const pack = new ArrayBuffer(packAt + this.packBytes);
+    const header = new Float64Array(pack, 0, nh);
+    for (let i = 0; i < nh; i++) header[i] = h[i]!;
+    const tail = new Float64Array(pack, nh * 8, nt);
+    if (nt > 0) tail.set(trailer!);
     if (this.packBytes > 0) {
-      pack = new ArrayBuffer(this.packBytes);
-      const dst = new Uint8Array(pack);
+      const dst = new Uint8Array(pack, packAt);
       for (let i = 0; i < this.small.length; i++) {
         const v = this.small[i]!;
         dst.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), this.smallAt[i]!);
       }
-      this.list.add(pack);
     }
-    return { wire: { count: this.count, schemas: this.schemas, header: Float64Array.from(this.header), pack, own: this.own }, transferList: [...this.list] };
+    this.list.add(pack);
+    return { wire: { count: this.count, schemas: this.schemas, header, pack, packAt, own: this.own }, transferList: [...this.list], trailer: tail };
   }
 }
 
@@ -223,7 +239,7 @@ class Decoder {
     if (where === At.None) return undefined;
     const Ctor = CTORS[code - 1]!;
     if (where === At.Empty) return new Ctor(0);
-    if (where === At.Pack) return new Ctor(this.w.pack!, at, length);
+    if (where === At.Pack) return new Ctor(this.w.pack, this.w.packAt + at, length);
     return this.w.own[at] as View;
   }
 

@@ -48,7 +48,8 @@ async function runTask(task: StageTask): Promise<unknown> {
   if (task.started) Atomics.store(task.started, 0, 1);
   const n = task.data.count, nSteps = task.steps.length;
   const stride = BATCH_STATS + STEP_STATS * nSteps;
-  const stats = new Float64Array(n * stride);
+  // Plain numbers: they travel in the reply's pack (see BatchEncoder.finish), not an array of their own.
+  const stats: number[] = new Array<number>(n * stride).fill(0);
   const failures: [number, RowFailure[]][] = [];
   const errors: [number, WireError][] = [];
   const out = new BatchEncoder(true);
@@ -57,7 +58,8 @@ async function runTask(task: StageTask): Promise<unknown> {
   } catch (e) {
     const error = wireError(e);
     for (let i = 0; i < n; i++) errors.push([i, error]);
-    return { data: out.finish().wire, stats, failures, errors } satisfies StageReply;
+    const f = out.finish(stats);
+    return moved({ data: f.wire, stats: f.trailer, failures, errors } satisfies StageReply, f.transferList);
   }
   const inputs = decodeBatches(task.data);
   for (let i = 0; i < n; i++) {
@@ -88,9 +90,9 @@ async function runTask(task: StageTask): Promise<unknown> {
     }
     inputs[i] = undefined as unknown as Chunk; // the input may be collected while the next batch runs
   }
-  const { wire, transferList } = out.finish();
-  const reply: StageReply = { data: wire, stats, failures, errors };
-  return transferList.length ? moved(reply, transferList) : reply;
+  const { wire, transferList, trailer } = out.finish(stats);
+  const reply: StageReply = { data: wire, stats: trailer, failures, errors };
+  return moved(reply, transferList);
 }
 
 /** Wrap a reply so piscina transfers `list` instead of cloning it. */
