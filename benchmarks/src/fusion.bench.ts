@@ -69,22 +69,26 @@ function stamps(n: number, step: number, start: bigint): BigInt64Array {
   return out;
 }
 
-interface Run { wall: Timing; cpu: Timing }
+/** Minor page faults per run: on this VM a first touch of memory costs ~14–17 µs per 4 KB page (see README). */
+interface Run { wall: Timing; cpu: Timing; faults: Timing }
 async function measure(fn: () => Promise<unknown>, runs = RUNS): Promise<{ run: Run; last: unknown }> {
   let last = await fn(); // warm-up
-  const wall: number[] = [], cpu: number[] = [];
+  const wall: number[] = [], cpu: number[] = [], faults: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage(), t0 = performance.now();
     last = await fn();
     wall.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
+    faults.push(process.resourceUsage().minorPageFault - f0);
   }
-  return { run: { wall: summarize(wall), cpu: summarize(cpu) }, last };
+  return { run: { wall: summarize(wall), cpu: summarize(cpu), faults: summarize(faults) }, last };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'modaflow-fusion-bench-'));
 const f = (t: Timing) => `${t.median.toFixed(1)} ms (min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)})`;
+const pf = (t: Timing) => `page faults ${t.median.toFixed(0)} (min ${t.min.toFixed(0)}, max ${t.max.toFixed(0)})`;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const lines: string[] = [`fusion benchmark ${new Date().toISOString()}  scale ${SCALE}  runs ${RUNS}  load at start ${load()}`];
 const engine: Record<string, { run: Run; check: Record<string, number>; values?: number; note: string }> = {};
@@ -245,11 +249,11 @@ lines.push(`engine done, load ${load()}`);
 const py = spawnSync('/usr/bin/python3', [PEER, dir, String(RUNS), realStreams ? STREAMS : '-'], { encoding: 'utf8', maxBuffer: 1 << 24 });
 rmSync(dir, { recursive: true, force: true });
 if (py.status !== 0) throw new Error(`bench-pandas.py failed: ${py.stderr}`);
-const peer: Record<string, { wall: Timing; cpu: Timing; check: Record<string, number> }> = {};
+const peer: Record<string, { wall: Timing; cpu: Timing; faults: Timing; check: Record<string, number> }> = {};
 for (const l of py.stdout.trim().split('\n')) {
-  const o = JSON.parse(l) as { name?: string; versions?: Record<string, string>; wall: number[]; cpu: number[]; check: Record<string, number> };
+  const o = JSON.parse(l) as { name?: string; versions?: Record<string, string>; wall: number[]; cpu: number[]; faults: number[]; check: Record<string, number> };
   if (o.versions) { lines.push(`peer: pandas ${o.versions['pandas']}, numpy ${o.versions['numpy']}`); continue; }
-  peer[o.name!] = { wall: summarize(o.wall), cpu: summarize(o.cpu), check: o.check };
+  peer[o.name!] = { wall: summarize(o.wall), cpu: summarize(o.cpu), faults: summarize(o.faults), check: o.check };
 }
 lines.push(`peer done, load ${load()}`);
 
@@ -258,12 +262,12 @@ for (const [key, e] of Object.entries(engine)) {
   const p = peer[key.startsWith('zscore') ? 'zscore' : key.startsWith('asof-interp') ? 'asof-interp' : key];
   const who = key === 'zscore-js' ? 'JS loop' : 'engine';
   lines.push(`\n${e.note}`);
-  lines.push(`  ${who.padEnd(6)}  wall ${f(e.run.wall)}  cpu ${f(e.run.cpu)}  check ${JSON.stringify(e.check)}`);
+  lines.push(`  ${who.padEnd(6)}  wall ${f(e.run.wall)}  cpu ${f(e.run.cpu)}  ${pf(e.run.faults)}  check ${JSON.stringify(e.check)}`);
   if (e.values) {
     lines.push(`  ${who.padEnd(6)}  ${(e.values / e.run.wall.median / 1000).toFixed(1)} M values/s wall, ${(e.values / e.run.cpu.median / 1000).toFixed(1)} M values/s per core (CPU time)`);
   }
   if (p) {
-    lines.push(`  pandas  wall ${f(p.wall)}  cpu ${f(p.cpu)}  check ${JSON.stringify(p.check)}`);
+    lines.push(`  pandas  wall ${f(p.wall)}  cpu ${f(p.cpu)}  ${pf(p.faults)}  check ${JSON.stringify(p.check)}`);
     lines.push(`  ratio pandas/${who}: wall ${(p.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(p.cpu.median / e.run.cpu.median).toFixed(2)}×`);
   }
   const e2e = key === 'zscore-js' ? engine['zscore-w0'] : undefined;
@@ -272,7 +276,7 @@ for (const [key, e] of Object.entries(engine)) {
   }
   const np = key === 'zscore-w0' ? peer['zscore-numpy'] : undefined;
   if (np) {
-    lines.push(`  numpy   wall ${f(np.wall)}  cpu ${f(np.cpu)}  check ${JSON.stringify(np.check)}  (context: bare ndarray, no index)`);
+    lines.push(`  numpy   wall ${f(np.wall)}  cpu ${f(np.cpu)}  ${pf(np.faults)}  check ${JSON.stringify(np.check)}  (context: bare ndarray, no index)`);
     lines.push(`  ratio numpy/engine: wall ${(np.wall.median / e.run.wall.median).toFixed(2)}×, cpu ${(np.cpu.median / e.run.cpu.median).toFixed(2)}×`);
   }
   results.push({ name: key, note: e.note, engine: e.run, engineCheck: e.check, peer: p ?? null, values: e.values ?? null });

@@ -5,12 +5,13 @@
 
 DATA_DIR holds the raw little-endian files the TypeScript benchmark wrote (it runs this script
 itself): x.f32 (z-score values), src_t.i64 / src_y.f64 (the 1 kHz stream), tgt_t.i64 (the 30 Hz
-stream). Prints one JSON object per case: wall ms and CPU ms (process_time) of every timed run
-after a warm-up, plus a check of the result (kept rows / checksums) that the benchmark compares
+stream). Prints one JSON object per case: wall ms, CPU ms (process_time) and minor page faults
+of every timed run after a warm-up, plus a check of the result (kept rows / checksums) that the benchmark compares
 with its own, so both sides provably did the same work.
 """
 import json
 import os
+import resource
 import sys
 import time
 
@@ -24,13 +25,15 @@ STREAMS = sys.argv[3] if len(sys.argv) > 3 else '/work/shared/data/streams'
 
 def timed(name, fn, check, runs=RUNS):
     r = fn()
-    wall, cpu = [], []
+    wall, cpu, faults = [], [], []
     for _ in range(runs):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t0, c0 = time.perf_counter(), time.process_time()
         r = fn()
         wall.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
-    print(json.dumps({'name': name, 'wall': wall, 'cpu': cpu, 'check': check(r)}), flush=True)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+    print(json.dumps({'name': name, 'wall': wall, 'cpu': cpu, 'faults': faults, 'check': check(r)}), flush=True)
 
 
 def load(name, dtype):
