@@ -4,7 +4,7 @@
 // come from the executor test-ops module, which workers can import (a bench file cannot be: it
 // would run the benchmark again inside each worker).
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -132,6 +132,7 @@ if (want('1b')) {
     engine_us_per_batch_median: (r.contender.median / tasks) * 1000,
   } });
   await bare.destroy();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // 2. Throughput of a CPU-bound op: 2 workers against in-process.
@@ -199,7 +200,8 @@ if (want('2c')) {
 
 // 2d. The machine's ceiling for case 2: the same arithmetic on bare worker_threads (no engine: a
 // batch in, its result out, two in flight per thread as the engine keeps them), against the same
-// loop on this thread. On this 2-core VM two busy threads each run ~8–10% slower than one alone, so
+// loop on this thread; and on bare piscina (the engine's pool library, with the engine's queueing:
+// 2 tasks per worker, 8 in flight), which bounds what any executor on piscina can reach. On this 2-core VM two busy threads each run ~8–10% slower than one alone, so
 // bare threads reach ~1.8–1.9×, not 2×; the engine's figure is read against this one. All four arms
 // run interleaved, each pair from one round.
 if (want('2d')) {
@@ -225,8 +227,23 @@ if (want('2d')) {
     return outs;
   };
   const bareLoop = () => { const outs: Float64Array[] = []; for (let b = 0; b < nb; b++) outs.push(spinHere(batch(b), iters)); return outs; };
-  const arms = { engine2: () => ds.compute({ workers: 2, batchSize }), engine0: () => ds.compute({ workers: 0, batchSize }), bare2: bareThreads, bare0: bareLoop };
-  const t: Record<keyof typeof arms, number[]> = { engine2: [], engine0: [], bare2: [], bare0: [] };
+  const dir = mkdtempSync(join(tmpdir(), 'modaflow-piscina-'));
+  writeFileSync(join(dir, 'spin.mjs'), `${kernel}\nexport default function ({ x, iters }) { return spin(x, iters); }\n`);
+  const { Piscina } = createRequire(new URL('../../packages/core/package.json', import.meta.url))('piscina') as { Piscina: new (o: object) => { run(x: unknown, o?: object): Promise<unknown>; destroy(): Promise<void> } };
+  const pp = new Piscina({ filename: pathToFileURL(join(dir, 'spin.mjs')).href, minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 2, idleTimeout: Infinity, recordTiming: false });
+  const barePiscina = async () => {
+    const outs: unknown[] = new Array(nb);
+    const inflight: Promise<void>[] = [];
+    for (let b = 0; b < nb; b++) {
+      const x = batch(b);
+      inflight.push(pp.run({ x, iters }, { transferList: [x.buffer] }).then((o) => { outs[b] = o; }));
+      if (inflight.length >= 8) await inflight.shift();
+    }
+    await Promise.all(inflight);
+    return outs;
+  };
+  const arms = { engine2: () => ds.compute({ workers: 2, batchSize }), engine0: () => ds.compute({ workers: 0, batchSize }), bare2: bareThreads, bare0: bareLoop, piscina2: barePiscina };
+  const t: Record<keyof typeof arms, number[]> = { engine2: [], engine0: [], bare2: [], bare0: [], piscina2: [] };
   const names = Object.keys(arms) as (keyof typeof arms)[];
   for (const k of names) await arms[k]();
   for (let r = 0; r < 7; r++) {
@@ -241,10 +258,14 @@ if (want('2d')) {
       engine_2_workers_vs_in_process: paired(t.engine0, t.engine2),
       engine_share_of_ceiling: paired(t.bare2, t.engine2),
       engine_in_process_vs_bare_loop: paired(t.bare0, t.engine0),
+      bare_piscina_vs_bare_loop: paired(t.bare0, t.piscina2),
+      engine_share_of_bare_piscina: paired(t.piscina2, t.engine2),
       engine_2_workers_ms_median: summarize(t.engine2).median, engine_in_process_ms_median: summarize(t.engine0).median,
     },
   });
   await Promise.all(threads.map((w) => w.terminate()));
+  await pp.destroy();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // 3. Engine (in-process, and 2 workers) against a hand-written loop over the same Float64Array.
