@@ -42,6 +42,19 @@ const load0 = loadavg()[0]!;
 const only = process.env['EXECUTOR_CASES']?.split(',');
 const want = (c: string) => !only || only.includes(c);
 
+interface BarePool { run(x: unknown, o?: object): Promise<unknown>; destroy(): Promise<void> }
+/**
+ * A bare piscina pool (core's dependency, not this package's) whose handler is `source` (an ES
+ * module with a default export), written to a temporary directory; `close` stops it and removes it.
+ */
+function barePool(source: string, opts: object): { pool: BarePool; close(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'modaflow-piscina-'));
+  writeFileSync(join(dir, 'handler.mjs'), source);
+  const { Piscina } = createRequire(new URL('../../packages/core/package.json', import.meta.url))('piscina') as { Piscina: new (o: object) => BarePool };
+  const pool = new Piscina({ filename: pathToFileURL(join(dir, 'handler.mjs')).href, ...opts });
+  return { pool, close: async () => { await pool.destroy(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
 // 1. Dispatch overhead: a trivial op (x * 2 + 1) over many small batches. The pool pays encoding,
 // postMessage both ways, decoding and scheduling; in-process pays none of it. The difference per
 // batch is the dispatch overhead.
@@ -113,10 +126,8 @@ if (want('1')) {
 // dispatch can reach on this machine.
 if (want('1b')) {
   const tasks = 2000;
-  const dir = mkdtempSync(join(tmpdir(), 'modaflow-piscina-'));
-  writeFileSync(join(dir, 'echo.mjs'), 'export default function (x) { return x; }\n');
-  const { Piscina } = createRequire(new URL('../../packages/core/package.json', import.meta.url))('piscina') as { Piscina: new (o: object) => { run(x: unknown): Promise<unknown>; destroy(): Promise<void> } };
-  const bare = new Piscina({ filename: pathToFileURL(join(dir, 'echo.mjs')).href, minThreads: 1, maxThreads: 1 });
+  const echo = barePool('export default function (x) { return x; }\n', { minThreads: 1, maxThreads: 1 });
+  const bare = echo.pool;
   const roundTrips = async () => {
     const inflight: Promise<unknown>[] = [];
     for (let i = 0; i < tasks; i++) { inflight.push(bare.run(i)); if (inflight.length >= 4) await inflight.shift(); }
@@ -131,8 +142,7 @@ if (want('1b')) {
     piscina_us_per_task_median: (r.baseline.median / tasks) * 1000,
     engine_us_per_batch_median: (r.contender.median / tasks) * 1000,
   } });
-  await bare.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  await echo.close();
 }
 
 // 2. Throughput of a CPU-bound op: 2 workers against in-process.
@@ -227,10 +237,8 @@ if (want('2d')) {
     return outs;
   };
   const bareLoop = () => { const outs: Float64Array[] = []; for (let b = 0; b < nb; b++) outs.push(spinHere(batch(b), iters)); return outs; };
-  const dir = mkdtempSync(join(tmpdir(), 'modaflow-piscina-'));
-  writeFileSync(join(dir, 'spin.mjs'), `${kernel}\nexport default function ({ x, iters }) { return spin(x, iters); }\n`);
-  const { Piscina } = createRequire(new URL('../../packages/core/package.json', import.meta.url))('piscina') as { Piscina: new (o: object) => { run(x: unknown, o?: object): Promise<unknown>; destroy(): Promise<void> } };
-  const pp = new Piscina({ filename: pathToFileURL(join(dir, 'spin.mjs')).href, minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 2, idleTimeout: Infinity, recordTiming: false });
+  const spinPool = barePool(`${kernel}\nexport default function ({ x, iters }) { return spin(x, iters); }\n`, { minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 2, idleTimeout: Infinity, recordTiming: false });
+  const pp = spinPool.pool;
   const barePiscina = async () => {
     const outs: unknown[] = new Array(nb);
     const inflight: Promise<void>[] = [];
@@ -264,8 +272,7 @@ if (want('2d')) {
     },
   });
   await Promise.all(threads.map((w) => w.terminate()));
-  await pp.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  await spinPool.close();
 }
 
 // 3. Engine (in-process, and 2 workers) against a hand-written loop over the same Float64Array.

@@ -194,7 +194,7 @@ export class BatchEncoder {
     const packAt = (nh + nt) * 8;
     const pack = new ArrayBuffer(packAt + this.packBytes);
     const header = new Float64Array(pack, 0, nh);
-    for (let i = 0; i < nh; i++) header[i] = h[i]!;
+    header.set(h);
     const tail = new Float64Array(pack, nh * 8, nt);
     if (nt > 0) tail.set(trailer!);
     if (this.packBytes > 0) {
