@@ -70,6 +70,27 @@ export interface ApplyContext {
   readonly signal: AbortSignal;
 }
 
+/** Params as JSON with sorted keys (bigints and typed arrays spelled out): equal params, equal text. */
+export function stableStringify(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => {
+    if (typeof x === 'bigint') return `${x}n`;
+    if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+    if (x && typeof x === 'object' && !Array.isArray(x)) {
+      return Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]]));
+    }
+    return x;
+  });
+}
+
+/**
+ * The key of an op's per-row generators: its name and params, so that two ops of one kind with
+ * different params (dropout of two modalities, say) draw independent streams, while the same op
+ * draws the same stream in every run, thread and batch.
+ */
+export function opRandomKey(name: string, params: unknown): number {
+  return hashString(`${name}\u0000${stableStringify(params ?? null)}`);
+}
+
 /** The seed an op uses: its own `seed` param mixed with the run seed. */
 export function opSeed(runSeed: number, params: unknown): number {
   const own = params && typeof params === 'object' && 'seed' in params ? Number((params as { seed: unknown }).seed) : 0;
@@ -137,7 +158,7 @@ export function adoptData(t: DType, d: arrow.Data, name: string, op: string): ar
 export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inputSchema: Schema, actx: ApplyContext): Promise<ApplyResult> {
   const failures: RowFailure[] = [];
   const bad = new Set<number>();
-  const key = hashString(def.name);
+  let key: number | undefined; // (made on the first draw: most ops never draw)
   const input = kernelInput(chunk);
   const ctx: KernelContext<unknown, unknown> = {
     op: def.name,
@@ -160,6 +181,7 @@ export async function applyOp(def: AnyOpDef, params: unknown, chunk: Chunk, inpu
       });
     },
     random(row: number) {
+      key ??= opRandomKey(def.name, params);
       return rowRng(actx.seed, key, rowIdAt(chunk, row));
     },
   };

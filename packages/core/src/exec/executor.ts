@@ -5,7 +5,7 @@ import type { Schema } from '../types/schema.ts';
 import type { Chunk } from './chunk.ts';
 import { concatChunks, emptyChunk, makeChunk, rowIdAt, rowIdsOf, sliceChunk, takeChunk } from './chunk.ts';
 import { evalExpr, predicateIndices } from './eval-expr.ts';
-import { applyOp, kernelInput, opSeed } from './apply-op.ts';
+import { applyOp, kernelInput, opSeed, stableStringify } from './apply-op.ts';
 import { buildData, getValue } from './column.ts';
 import type { FilterNode, JoinNode, LimitNode, MapNode, PlanNode, ProjectNode, RowFailure, TableOpNode, UnionNode, ZipNode } from '../plan/logical-plan.ts';
 import { consumerCounts, expandProject, resolveSchemas } from '../plan/logical-plan.ts';
@@ -13,6 +13,7 @@ import { resolveOp, resolveTableOp } from '../ops/registry.ts';
 import type { OpDef } from '../ops/define-op.ts';
 import { AbortError, InvalidArgumentError, ModaflowError, OpError } from '../errors.ts';
 import { RunReportBuilder } from './report.ts';
+import { shardChunk } from '../io/memory.ts';
 import type { ErrorPolicy } from './report.ts';
 import * as arrow from 'apache-arrow';
 
@@ -57,16 +58,6 @@ export async function clearOpStates(): Promise<void> {
   }
 }
 
-export function stableStringify(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => {
-    if (typeof x === 'bigint') return `${x}n`;
-    if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
-    if (x && typeof x === 'object' && !Array.isArray(x)) {
-      return Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]]));
-    }
-    return x;
-  });
-}
 
 /** Runs a plan in this thread. */
 export class InProcessExecutor {
@@ -156,14 +147,19 @@ export class InProcessExecutor {
       batchSize: this.opts.batchSize, signal: this.opts.signal, ...(this.opts.shard ? { shard: this.opts.shard } : {}),
       ...(this.collecting.has(n) ? { collected: true } : {}),
     };
+    // The shard is the source's to apply while reading (it may skip the other rows' parsing), and
+    // the engine's to guarantee: a source that ignores it (a custom one) would give every shard
+    // every row. Applied again here, it is a check that keeps a sharded batch as it is.
+    const shard = this.opts.shard && this.opts.shard.count > 1 ? this.opts.shard : undefined;
     for await (const b of n.source.read(readOpts)) {
       this.checkAbort();
-      const errs = b.errors ?? [];
-      this.report.rowsIn += b.chunk.length + errs.length;
-      stats.rowsIn += b.chunk.length + errs.length;
-      stats.rowsOut += b.chunk.length;
+      const chunk = shard ? shardChunk(b.chunk, shard) : b.chunk;
+      const errs = shard && b.errors ? b.errors.filter((e) => e.rowId % shard.count === shard.index) : b.errors ?? [];
+      this.report.rowsIn += chunk.length + errs.length;
+      stats.rowsIn += chunk.length + errs.length;
+      stats.rowsOut += chunk.length;
       this.failures(errs);
-      if (b.chunk.length > 0) yield b.chunk;
+      if (chunk.length > 0) yield chunk;
     }
   }
 
