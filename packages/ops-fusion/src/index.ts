@@ -25,3 +25,5 @@ export { convertTimeUnit, convertTimeUnitOp } from './ops/convert-time-unit.ts';
 export type { ConvertTimeUnitParams } from './ops/convert-time-unit.ts';
 export { qualityReport } from './quality/quality-report.ts';
 export type { QualityOptions, QualityReport, QualityRule, QualityFinding } from './quality/quality-report.ts';
+export { imputeNearest, imputeNearestOp, imputeModel, imputeModelOp } from './ops/impute-from.ts';
+export type { ImputeNearestParams, ImputeModelParams, NeighbourMetric, NearestStats } from './ops/impute-from.ts';
