@@ -18,7 +18,7 @@ function parquetWasm(): ParquetWasm {
   return pw;
 }
 
-async function readParquetTable(path: string, columns?: readonly string[]): Promise<arrow.Table> {
+export async function readParquetTable(path: string, columns?: readonly string[]): Promise<arrow.Table> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
@@ -27,7 +27,11 @@ async function readParquetTable(path: string, columns?: readonly string[]): Prom
   }
   try {
     const p = parquetWasm();
-    const t = p.readParquet(new Uint8Array(buf), columns ? { columns: [...columns] } : undefined);
+    // parquet-wasm 0.8's synchronous readParquet ignores `columns` (it decodes every column);
+    // its ParquetFile reader honours it, so a projection decodes only the columns it needs.
+    const t = columns
+      ? await (await p.ParquetFile.fromFile(new Blob([buf]))).read({ columns: [...columns] })
+      : p.readParquet(new Uint8Array(buf));
     return arrow.tableFromIPC(t.intoIPCStream());
   } catch (e) {
     throw new IoError('MF_IO', `cannot decode Parquet ${path}: ${String(e)}`, { op: 'readParquet', fix: 'check that the file is a valid Parquet file', cause: e });
@@ -55,8 +59,11 @@ class ParquetSource implements Source {
     return this.resolved;
   }
   async *read(o: SourceReadOptions): AsyncGenerator<SourceBatch> {
-    const schema = await this.resolveSchema();
-    const t = await readParquetTable(this.path);
+    const full = await this.resolveSchema();
+    // Only the columns the plan needs are decoded (the planner pushes them down).
+    const cols = o.columns?.filter((c) => c in full);
+    const schema = cols ? Object.fromEntries(cols.map((c) => [c, full[c]!])) : full;
+    const t = await readParquetTable(this.path, cols);
     let first = 0;
     for (const b of t.batches) {
       for (const c of recordBatchChunks(b, first, o.batchSize, schema)) yield { chunk: shardChunk(c, o.shard) };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { fromRows, readArrow, readParquet, dt, fromArrow, FIXED_SHAPE_TENSOR, VARIABLE_SHAPE_TENSOR } from '../../src/index.ts';
+import { readParquetTable } from '../../src/io/parquet.ts';
 import { rowsOf, tempDir } from '../helpers.ts';
 
 const dir = tempDir();
@@ -56,6 +57,14 @@ test('Parquet: DuckDB reads the file back, tensor columns as lists; modaflow rea
   const back = readParquet(p);
   assert.deepEqual(await back.resolveSchema(), schema, 'dtypes, tensor extensions included, survive Parquet');
   assert.deepStrictEqual(rowsOf(await back.compute()), rowsOf(await ds.compute()));
+  // A projection decodes only its columns (pushed down into the reader), tensors and nulls included.
+  for (const cols of [['emb', 'score'], ['img', 'id'], ['tags']] as const) {
+    const pushed = back.select(...cols);
+    assert.deepStrictEqual(rowsOf(await pushed.compute()), rowsOf(await ds.select(...cols).compute()));
+    const order = Object.keys(schema).filter((k) => (cols as readonly string[]).includes(k));
+    assert.deepEqual((await readParquetTable(p, order)).schema.fields.map((f) => f.name), order, 'the reader decodes only these columns');
+    assert.match(pushed.explain({ analyze: true }), new RegExp(`readParquet \\S+ columns=\\[${Object.keys(schema).filter((k) => (cols as readonly string[]).includes(k)).join(', ')}\\]`));
+  }
 });
 
 test('Arrow IPC file and stream: modaflow reads both back; arrow-rs reads the stream; tensor extension metadata is present', async () => {
