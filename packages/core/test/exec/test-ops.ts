@@ -1,7 +1,7 @@
 // Ops for the executor tests. They live in their own module (not in a test file) because worker
 // threads import the module that defines an op; importing a test file would run its tests again.
 import { existsSync, writeFileSync } from 'node:fs';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 // Imported from the modules themselves (not the index) so a worker starts faster: every worker and
 // every replacement of a killed worker imports this module.
 import { defineOp } from '../../src/ops/define-op.ts';
@@ -208,3 +208,61 @@ const runningSumDef = defineOp<{ column: string; output: string }>({
 /** Not row-local (a running sum within the batch): a stage barrier. */
 export const runningSum = <C extends string, O extends string>(p: { column: C; output: O }) =>
   runningSumDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
+
+/** Refuses to run on the main thread: these ops must only ever take a worker down. */
+function workerOnly(op: string): void {
+  if (isMainThread) throw new Error(`${op} only runs in a worker thread (it would take the test process down)`);
+}
+
+const oomDef = defineOp<{ column: string; at?: number }>({
+  name: 'exectest.oom',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: () => ({}),
+  kernel(input, p) {
+    workerOnly('exectest.oom');
+    if (p.at !== undefined && !(input.values(p.column) as (number | null)[]).includes(p.at)) return { columns: {} };
+    // JS objects (not ArrayBuffers, which live outside the V8 heap and its limit) until the heap is full.
+    const keep: unknown[] = [];
+    for (;;) keep.push(new Array(1e5).fill({ at: keep.length }));
+  },
+});
+/** Fills its worker's V8 heap until the worker is stopped (every batch, or only one holding `at`); never runs in-process. */
+export const oom = <C extends string>(p: { column: C; at?: number }) => oomDef.call<{ [K in C]: Float64 }, {}>(p);
+
+const throwLaterDef = defineOp<{ column: string; how: 'timer' | 'rejection' }>({
+  name: 'exectest.throw-later',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: () => ({}),
+  async kernel(_input, p) {
+    workerOnly('exectest.throw-later');
+    // An error no caller can catch, raised while the kernel still waits: thrown from a timer, or a
+    // promise rejected with no handler (Node's default --unhandled-rejections=throw). Either ends
+    // the worker thread.
+    if (p.how === 'timer') setTimeout(() => { throw new Error('thrown later, from a timer'); }, 1);
+    else void Promise.reject(new Error('rejected later, unhandled'));
+    await new Promise((r) => setTimeout(r, 60_000).unref());
+    return { columns: {} };
+  },
+});
+/** Kills its worker with an uncaught asynchronous error (a timer's throw, or an unhandled rejection); never runs in-process. */
+export const throwLater = <C extends string>(p: { column: C; how: 'timer' | 'rejection' }) => throwLaterDef.call<{ [K in C]: Float64 }, {}>(p);
+
+const busyDef = defineOp<{ column: string; output: string; ms: number; marker?: string }>({
+  name: 'exectest.busy',
+  module: import.meta.url,
+  inputs: (p) => ({ [p.column]: dt.float64() }),
+  outputs: (p) => ({ [p.output]: dt.float64() }),
+  kernel(input, p) {
+    // The marker tells a test that the kernel runs, and on which thread.
+    if (p.marker !== undefined) writeFileSync(p.marker, String(threadId));
+    const end = Date.now() + p.ms;
+    let x = 0;
+    while (Date.now() < end) x += Math.sin(x);
+    return { columns: { [p.output]: new Float64Array(input.numRows).fill(x === x ? 1 : 0) } };
+  },
+});
+/** Keeps its thread busy (a synchronous spin) for `ms` per batch; writes the thread id to `marker` first (cancellation tests). */
+export const busy = <C extends string, O extends string>(p: { column: C; output: O; ms: number; marker?: string }) =>
+  busyDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);

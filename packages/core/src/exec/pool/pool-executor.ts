@@ -19,7 +19,7 @@ import { runSteps } from './run-steps.ts';
 import { BATCH_STATS, STEP_STATS } from './protocol.ts';
 import type { StageReply, StageTask, StepSpec, StepStats, WireError } from './protocol.ts';
 import type { ProgressEvent, ProgressObserver } from './progress.ts';
-import { defaultWorkers, getPool, poolStarted, poolStartUs } from './pool.ts';
+import { defaultWorkerHeapMb, defaultWorkers, getPool, MIN_WORKER_HEAP_MB, poolStarted, poolStartUs } from './pool.ts';
 import type { Piscina } from 'piscina';
 
 /** How stages are run. */
@@ -38,6 +38,11 @@ export interface PoolOptions {
   readonly retries: number;
   /** A batch running longer than this on a worker counts as a dead worker (its thread is stopped). */
   readonly taskTimeoutMs: number;
+  /**
+   * Each worker's V8 heap limit, MB of old generation (see defaultWorkerHeapMb, the default): a
+   * worker that fills it is stopped and counts as a dead worker.
+   */
+  readonly workerHeapMb?: number;
   /**
    * The worker count was left to the engine ('auto'): a stage whose batches measure quicker
    * in-process than through the pool moves in-process (see quickerInProcess).
@@ -212,6 +217,11 @@ export class StageExecutor extends InProcessExecutor {
     });
   }
 
+  /** Each worker's heap limit (MB of old generation). */
+  private heapMb(): number {
+    return this.pool.workerHeapMb ?? defaultWorkerHeapMb(this.pool.workers);
+  }
+
   /** Whether a stage may give its input buffers away: only when nobody else can still read them. */
   private ownsInput(s: Stage): boolean {
     const inp = s.input;
@@ -312,7 +322,7 @@ export class StageExecutor extends InProcessExecutor {
 
   private async *pooled(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>, whole: boolean): AsyncGenerator<Chunk> {
     const st = this.stageStats.get(s.id)!;
-    const pool = getPool(this.pool.workers);
+    const pool = getPool(this.pool.workers, this.heapMb());
     const workers = this.pool.workers;
     // Giving buffers away is only possible when no retry needs them back, and never for pieces of
     // a batch cut smaller (they share its buffers).
@@ -510,7 +520,9 @@ export class StageExecutor extends InProcessExecutor {
         // queued task down, and each batch that kills its worker is retried a bounded number of times.
         // (Bounded all the same, for workers that die before they start anything.)
         if (started && Atomics.load(started, 0) === 0 && requeued < MAX_REQUEUES) { requeued++; attempt--; continue; }
-        const reason = timeout?.aborted ? `the batch ran longer than taskTimeoutMs (${this.pool.taskTimeoutMs} ms)` : (e as Error)?.message ?? String(e);
+        const reason = timeout?.aborted ? `the batch ran longer than taskTimeoutMs (${this.pool.taskTimeoutMs} ms)`
+          : (e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it filled its heap, workerHeapMb: ${this.heapMb()}: ${(e as Error).message}`
+          : (e as Error)?.message ?? String(e);
         if (pool.threads.length === 0) {
           const error = new WorkerError('MF_WORKER', `no worker could start: ${reason}`, { op: stageLabel(s), fix: 'check that the op modules import cleanly in a worker thread, or run with workers: 0' });
           return each((i) => ({ seq: seq0 + i, error, workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 }));
@@ -570,7 +582,7 @@ export class StageExecutor extends InProcessExecutor {
     const rowIds = writeRowIds(ids);
     const op = stageLabel(s);
     const message = `a worker died running this batch (${reason}); ${retries} ${retries === 1 ? 'retry' : 'retries'} failed too`;
-    const fix = 'look for process.exit, endless loops, native crashes or memory blow-ups in the op; raise retries or taskTimeoutMs, or run with workers: 0 to debug in-process';
+    const fix = 'look for process.exit, endless loops, native crashes or memory blow-ups in the op; raise retries, taskTimeoutMs or workerHeapMb, or run with workers: 0 to debug in-process';
     if (this.opts.onError === 'fail') {
       return { seq, error: new WorkerError('MF_WORKER', message, { op, ...(rowIds.length ? { row: rowIds[0]! } : {}), fix }), workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
     }
@@ -636,6 +648,7 @@ export function validatePoolOptions(o: PoolOptions): void {
   int(o.retries, 'retries', 0, 'pass e.g. retries: 2');
   if (!(o.taskTimeoutMs > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `taskTimeoutMs must be positive, got ${o.taskTimeoutMs}`, { fix: 'pass e.g. taskTimeoutMs: 60_000, or leave it out for no limit' });
   if (!(o.maxInFlightBytes > 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `maxInFlightBytes must be positive, got ${o.maxInFlightBytes}`, { fix: 'pass e.g. maxInFlightBytes: 64 * 2 ** 20' });
+  if (o.workerHeapMb !== undefined) int(o.workerHeapMb, 'workerHeapMb', MIN_WORKER_HEAP_MB, 'pass e.g. workerHeapMb: 1024 (MB per worker), or leave it out for the default (half the machine\'s memory shared by the workers)');
   if (typeof o.ordered !== 'boolean') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `ordered must be a boolean, got ${String(o.ordered)}`, { fix: 'pass ordered: false to take batches as they finish' });
 }
 
@@ -655,6 +668,12 @@ export interface ParallelOptions {
   readonly retries?: number;
   /** Longest time one batch may run on a worker, ms (default: no limit). */
   readonly taskTimeoutMs?: number;
+  /**
+   * Each worker's JS heap limit, MB (V8 old generation, as `--max-old-space-size` per worker; default:
+   * half the machine's memory shared by the workers, at most this thread's limit). A batch that
+   * fills it stops its worker and is retried, then fails with MF_WORKER.
+   */
+  readonly workerHeapMb?: number;
   readonly progress?: ProgressObserver;
 }
 
@@ -671,7 +690,7 @@ const HOP_WORTH_US = 1000;
  * import (a test file would run its tests again in the worker; a non-file URL cannot be imported
  * there). MODAFLOW_WORKERS overrides it.
  */
-export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize: number, batchSizeAuto = false): number {
+export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize: number, batchSizeAuto = false, workerHeapMb?: number): number {
   const env = process.env['MODAFLOW_WORKERS'];
   if (env !== undefined && env !== '' && Number.isInteger(Number(env)) && Number(env) >= 0) return Number(env);
   const worker = physical.stages.filter((s) => s.onWorkers);
@@ -688,7 +707,7 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
   // declares its cost: an op left at the default guess (1 µs per row) may be far costlier, and a
   // stage kept in-process is never moved to the pool mid-run.
   const cores = defaultWorkers();
-  if (rows !== null && cores > 1 && !poolStarted(cores) && worker.every((s) => s.costDeclared)) {
+  if (rows !== null && cores > 1 && !poolStarted(cores, workerHeapMb) && worker.every((s) => s.costDeclared)) {
     const work = worker.reduce((us, s) => us + s.costPerRow * rows, 0);
     if (work * (1 - 1 / cores) < poolStartUs()) return 0;
   }
@@ -704,7 +723,7 @@ export function chooseWorkers(root: PlanNode, physical: PhysicalPlan, batchSize:
 /** The executor for a run: resolves defaults of the parallel options. */
 export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOptions = {}): StageExecutor {
   const physical = planPhysical(root);
-  const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize, opts.batchSizeAuto === true) : p.workers;
+  const workers = p.workers === undefined || p.workers === 'auto' ? chooseWorkers(root, physical, opts.batchSize, opts.batchSizeAuto === true, p.workerHeapMb) : p.workers;
   return new StageExecutor(root, opts, {
     workers,
     ordered: p.ordered ?? true,
@@ -714,6 +733,8 @@ export function createExecutor(root: PlanNode, opts: ExecOptions, p: ParallelOpt
     maxInFlightBytes: p.maxInFlightBytes ?? 256 * 2 ** 20,
     retries: p.retries ?? 2,
     taskTimeoutMs: p.taskTimeoutMs ?? Infinity,
+    // (Left out: the default depends on the worker count; see StageExecutor.heapMb.)
+    ...(p.workerHeapMb !== undefined ? { workerHeapMb: p.workerHeapMb } : {}),
     // The engine chose the worker count (not the caller, nor MODAFLOW_WORKERS): it may also
     // choose to run a stage in-process when the pool measures slower.
     adaptive: (p.workers === undefined || p.workers === 'auto') && !process.env['MODAFLOW_WORKERS'],

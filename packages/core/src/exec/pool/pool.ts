@@ -1,14 +1,17 @@
-// The worker pool: one piscina pool per size, created on first use and shared by every run in
-// the process (worker start-up — importing arrow and the op modules — is paid once). Idle workers
-// do not keep the process alive.
-import { availableParallelism } from 'node:os';
+// The worker pool: one piscina pool per size and heap limit, created on first use and shared by
+// every run in the process (worker start-up — importing arrow and the op modules — is paid once).
+// Idle workers do not keep the process alive.
+import { availableParallelism, totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../../errors.ts';
 
-const pools = new Map<number, Piscina>();
+/** Pools by worker count and heap limit (`${n}:${heapMb}`): a pool's workers keep the limits they started with. */
+const pools = new Map<string, Piscina>();
+const poolKey = (n: number, heapMb: number) => `${n}:${heapMb}`;
 
 /** The machine's cores (the default pool size). */
 export function defaultWorkers(): number {
@@ -29,9 +32,27 @@ export function poolStartUs(): number {
   return isTs ? 1_500_000 : 500_000;
 }
 
-/** Whether the pool of `n` workers is running (its start-up already paid). */
-export function poolStarted(n: number): boolean {
-  return pools.has(n);
+/** The least `workerHeapMb`: a worker must hold core, apache-arrow and the op modules (and tsx, from sources). */
+export const MIN_WORKER_HEAP_MB = 32;
+
+/**
+ * The default heap limit of each of `n` workers (MB of V8 old generation, as `--max-old-space-size`;
+ * V8 adds its young generation, 48 MB on 64-bit): half the machine's memory shared by the workers,
+ * and never above this thread's own limit (V8's default, ~4 GB on 64-bit, or what
+ * `--max-old-space-size` set). Without a limit each worker gets this thread's limit: a worker
+ * filling its heap is stopped with ERR_WORKER_OUT_OF_MEMORY (the process lives on), but only once
+ * it holds ~4 GB, and `n` such workers can exceed the machine's memory, when the kernel's OOM
+ * killer ends the whole process.
+ */
+export function defaultWorkerHeapMb(n: number): number {
+  const own = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
+  const share = Math.floor(totalmem() / 2 ** 20 / 2 / Math.max(1, n));
+  return Math.max(MIN_WORKER_HEAP_MB, Math.min(own, Math.max(256, share)));
+}
+
+/** Whether the pool of `n` workers (with that heap limit) is running (its start-up already paid). */
+export function poolStarted(n: number, heapMb: number = defaultWorkerHeapMb(n)): boolean {
+  return pools.has(poolKey(n, heapMb));
 }
 
 /** The worker entry next to this module (worker-boot.mjs → worker.ts from sources, worker.js from dist/). */
@@ -84,17 +105,29 @@ export function tsxEsmApi(): string | undefined {
   try { return pathToFileURL(createRequire(join(process.cwd(), 'package.json')).resolve('tsx/esm/api')).href; } catch { return undefined; }
 }
 
-/** The shared pool of `n` workers. */
-export function getPool(n: number): Piscina {
+/**
+ * The shared pool of `n` workers, each with a V8 old generation of at most `heapMb` MB: a worker
+ * that fills it is stopped (ERR_WORKER_OUT_OF_MEMORY) and replaced, and its task fails. Pools with
+ * other limits are other pools. (Node's `--max-old-space-size`, in the process's flags or
+ * NODE_OPTIONS, applies to every thread and overrides the limit asked for.)
+ */
+export function getPool(n: number, heapMb: number = defaultWorkerHeapMb(n)): Piscina {
   if (!Number.isInteger(n) || n < 1) {
     throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `a pool needs a positive integer of workers, got ${n}`, { fix: 'pass workers: 2, or workers: 0 to run in-process' });
   }
-  let p = pools.get(n);
+  if (!Number.isInteger(heapMb) || heapMb < MIN_WORKER_HEAP_MB) {
+    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `workerHeapMb must be an integer ≥ ${MIN_WORKER_HEAP_MB}, got ${heapMb}`, { fix: 'pass e.g. workerHeapMb: 1024, or leave it out for the default' });
+  }
+  const key = poolKey(n, heapMb);
+  let p = pools.get(key);
   if (!p) {
     p = new Piscina({
       filename: workerFilename(),
       execArgv: workerExecArgv(),
       workerData: { tsxEsmApi: tsxEsmApi() },
+      // The young generation is left to V8 (48 MB on 64-bit): smaller means more scavenges in
+      // allocation-heavy kernels, and the old generation is where a runaway op's objects end up.
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
       minThreads: n,
       maxThreads: n,
       idleTimeout: Infinity,
@@ -110,7 +143,7 @@ export function getPool(n: number): Piscina {
     // A worker that dies between tasks is replaced by piscina; the error it emits then has no
     // task to fail, and an unhandled 'error' event would crash the process.
     p.on('error', () => {});
-    pools.set(n, p);
+    pools.set(key, p);
   }
   return p;
 }
