@@ -64,19 +64,33 @@ test('early fusion normalizes parts per row, weights them, and handles missing p
   assert.throws(() => ds.map(earlyFuse({ parts: [{ column: 'a', dtype: dt.float64() }], output: 'x' })), /MF_DTYPE_MISMATCH/);
 });
 
-test('law: late fusion of a single input is the identity (mean, max, product, vote; scalars and tensors)', async () => {
+test('law: late fusion of a lone present input is the identity, value and dtype, for any weights (mean, max, product, vote; float64/float32 scalars and tensors)', async () => {
+  const ELEMENT = { float64: dt.float64(), float32: dt.float32() } as const;
   await fc.assert(fc.asyncProperty(
-    fc.array(fc.oneof(fc.constant(null), fc.integer({ min: -50, max: 50 }).map((x) => x / 4)), { minLength: 1, maxLength: 20 }),
-    async (xs) => {
-      const ds = fromRows(xs.map((x) => ({ s: x, p: x === null ? null : { data: Float32Array.of(x, 1 - x, 0.5), shape: [3] } })), { s: dt.float64(), p: dt.tensor(dt.float32(), [3]) });
-      for (const method of ['mean', 'max', 'product', 'vote'] as const) {
-        const o = await ds.map(lateFuse({ columns: ['s'], method, output: 'o' })).compute();
-        assert.deepEqual(column(o, 'o'), xs, method);
-        if (method === 'vote') continue;
-        const t = await ds.map(lateFuse({ columns: ['p'], dtype: dt.tensor(dt.float32(), [3]), method, output: 'o' })).compute();
-        assert.deepEqual(column(t, 'o').map((v) => (v === null ? null : arr(v))), column(t, 'p').map((v) => (v === null ? null : arr(v))), method);
+    fc.constantFrom('float64', 'float32'), fc.boolean(), fc.constantFrom('mean', 'max', 'product', 'vote'),
+    fc.tuple(fc.double({ min: 1e-3, max: 1e3, noNaN: true }), fc.double({ min: 1e-3, max: 1e3, noNaN: true })),
+    fc.array(fc.option(fc.tuple(fc.double(), fc.double(), fc.double()), { nil: null }), { minLength: 1, maxLength: 12 }),
+    async (kind, isTensor, method, weights, cells) => {
+      // product is defined for values >= 0 (negative ones are row errors, tested below).
+      const vals = cells.map((c) => (c === null ? null : c.map((x) => (kind === 'float32' ? Math.fround(x) : x)).map((x) => (method === 'product' ? Math.abs(x) : x))));
+      const item = ELEMENT[kind];
+      const dtype: DType = isTensor ? dt.tensor(item, [3]) : item;
+      const Arr = kind === 'float32' ? Float32Array : Float64Array;
+      const cell = (v: number[] | null) => (v === null ? null : isTensor ? { data: Arr.from(v), shape: [3] } : v[0]!);
+      // 'z' is never present: the lone present input 's' is weighed against nothing.
+      const ds = fromRows(vals.map((v) => ({ s: cell(v), z: null })), { s: dtype, z: dtype });
+      const o = await ds.map(lateFuse({ columns: ['s', 'z'], dtype, method, weights, output: 'o' }) as never).compute();
+      const got = column(o, 'o');
+      const type = (name: string) => String(o.schema.fields.find((f) => f.name === name)!.type);
+      if (method === 'vote' && isTensor) {
+        assert.equal(type('o'), 'Int32');
+        const argmax = (v: number[]) => v.reduce((b, x, j) => (x > v[b]! ? j : b), 0);
+        assert.deepEqual(got, vals.map((v) => (v === null ? null : argmax(v))));
+        return;
       }
-    }), { numRuns: 12 });
+      assert.equal(type('o'), type('s'), 'same dtype (float64 is not narrowed, float32 not widened)');
+      assert.deepEqual(isTensor ? got.map((v) => (v === null ? null : Array.from((v as Tensor).data as Float64Array))) : got, vals.map((v) => (v === null ? null : isTensor ? v : v[0]!)));
+    }), { numRuns: 80 });
 });
 
 test('late fusion: weighted mean, max, product and vote skip missing modalities', async () => {
@@ -88,9 +102,14 @@ test('late fusion: weighted mean, max, product and vote skip missing modalities'
     { a: 0.5, b: null, c: 0.25, pa: t(0.2, 0.2, 0.6), pb: null, pc: t(0.6, 0.2, 0.2) },
   ], { a: dt.float64(), b: dt.float64(), c: dt.float64(), pa: P, pb: P, pc: P });
   const run = async (call: Parameters<typeof ds.map>[0]) => column(await ds.map(call as never).compute(), 'o');
-  assert.deepEqual(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'mean', weights: [3, 1, 1], output: 'o' })), [(3 * 0.2 + 1 * 0.8) / 4, null, (3 * 0.5 + 1 * 0.25) / 4]);
+  const close = (got: unknown[], want: (number | null)[]) => got.forEach((g, i) => (want[i] === null ? assert.equal(g, null) : assert.ok(Math.abs((g as number) - want[i]!) <= 1e-15 * Math.abs(want[i]!), `row ${i}: ${String(g)} vs ${want[i]}`)));
+  close(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'mean', weights: [3, 1, 1], output: 'o' })), [(3 * 0.2 + 1 * 0.8) / 4, null, (3 * 0.5 + 1 * 0.25) / 4]);
   assert.deepEqual(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'max', output: 'o' })), [0.8, null, 0.5]);
-  assert.deepEqual(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'product', weights: [2, 1, 1], output: 'o' })), [0.2 ** 2 * 0.8, null, 0.5 ** 2 * 0.25]);
+  // max weighs by wᵢ/max w over the present inputs: row 0 max(0.2·½, 0.8·1); row 2 (b missing) max(0.5, 0.25).
+  assert.deepEqual(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'max', weights: [1, 2, 1], output: 'o' })), [0.8, null, 0.5]);
+  assert.deepEqual(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'max', weights: [1, 4, 2], output: 'o' })), [0.8, null, 0.5 * 0.5]);
+  // product is the weighted geometric mean Π xᵢ^(wᵢ/Σw) over the present inputs.
+  close(await run(lateFuse({ columns: ['a', 'b', 'c'], method: 'product', weights: [2, 1, 1], output: 'o' })), [Math.cbrt(0.2 ** 2 * 0.8), null, Math.cbrt(0.5 ** 2 * 0.25)]);
   // Votes of argmaxes — row 0: class 1 (pa) vs class 0 (pb, pc); row 2: class 2 (pa) vs class 0 (pc).
   assert.deepEqual(await run(lateFuse({ columns: ['pa', 'pb', 'pc'], dtype: P, method: 'vote', output: 'o' })), [0, null, 0]);
   assert.deepEqual(await run(lateFuse({ columns: ['pa', 'pb', 'pc'], dtype: P, method: 'vote', weights: [3, 1, 1], output: 'o' })), [1, null, 2]);
@@ -100,6 +119,30 @@ test('late fusion: weighted mean, max, product and vote skip missing modalities'
   assert.deepEqual(arr(mean[0]), [0.3, 0.475, 0.225].map(f32));
   assert.deepEqual(arr(mean[2]), [0.2, 0.2, 0.6].map(f32));
   assert.throws(() => lateFuse({ columns: ['a', 'b'], method: 'mean', weights: [1], output: 'o' }), /weights must be 2/);
+  assert.throws(() => lateFuse({ columns: ['a', 'b'], method: 'mean', weights: [1, 0], output: 'o' }), /finite numbers > 0.*leave a column out/s);
+});
+
+test('late fusion keeps float64 precision, gives float64 for integers, and refuses negative values in a product', async () => {
+  const P64 = dt.tensor(dt.float64(), [2]);
+  const t = (...v: number[]) => ({ data: Float64Array.of(...v), shape: [2] });
+  const ds = fromRows([
+    { pa: t(0.1, 1 / 3), pb: t(0.3, 1e-300), ia: 3, ib: 4 },
+    { pa: t(0.5, 0.5), pb: t(-0.5, 1), ia: -7, ib: null },
+  ], { pa: P64, pb: P64, ia: dt.int32(), ib: dt.int32() });
+  const mean = await ds.map(lateFuse({ columns: ['pa', 'pb'], dtype: P64, method: 'mean', output: 'o' })).compute();
+  assert.equal(String(mean.schema.fields.find((f) => f.name === 'o')!.type), 'FixedSizeList[2]<Float64>');
+  assert.deepEqual(Array.from((column(mean, 'o')[0] as Tensor).data as Float64Array), [0.5 * 0.1 + 0.5 * 0.3, 0.5 * (1 / 3) + 0.5 * 1e-300], 'no float32 rounding');
+  const ints = await ds.map(lateFuse({ columns: ['ia', 'ib'], dtype: dt.int32(), method: 'mean', weights: [1, 3], output: 'o' })).compute();
+  assert.equal(String(ints.schema.fields.find((f) => f.name === 'o')!.type), 'Float64');
+  assert.deepEqual(column(ints, 'o'), [0.25 * 3 + 0.75 * 4, -7]);
+  // Row 1's pb has a negative element: a row error naming the op, the column and the way out.
+  const prod = ds.map(lateFuse({ columns: ['pa', 'pb'], dtype: P64, method: 'product', output: 'o' }));
+  await assert.rejects(prod.compute(), /fusion\.late-fuse.*'pb' has -0\.5 at element 0; use method 'mean' or 'max'/s);
+  const q = await prod.compute({ onError: 'quarantine' });
+  assert.equal(q.numRows, 1);
+  assert.deepEqual(column(q.report.quarantine!, 'column'), ['pb']);
+  assert.deepEqual(column(q.report.quarantine!, 'source_row'), [1n]);
+  assert.deepEqual(Array.from((column(q, 'o')[0] as Tensor).data as Float64Array), [Math.sqrt(0.1) * Math.sqrt(0.3), Math.sqrt(1 / 3) * Math.sqrt(1e-300)]);
 });
 
 test('missing modalities: masks, then zeros / constant / dataset-mean imputation', async () => {

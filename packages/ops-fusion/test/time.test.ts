@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { dt, fromRows } from '@modaflow/core';
 import type { Tensor } from '@modaflow/core';
-import { interpolate, windowAgg, convertTimeUnit, convertTime, parseDuration } from '../src/index.ts';
+import { interpolate, windowAgg, windowAggOp, convertTimeUnit, convertTime, parseDuration } from '../src/index.ts';
 import { column } from './helpers.ts';
 
 const TS = dt.timestamp('ns');
@@ -58,6 +58,73 @@ test('law: linear interpolation is exact on linear signals, and previous never l
     }), { numRuns: 30 });
 });
 
+test('law: linear interpolation is exact on linear signals for tensor columns too, each element from its own non-NaN samples', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 2, maxLength: 30 }),
+    fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 30 }),
+    fc.array(fc.tuple(fc.integer({ min: -5, max: 5 }), fc.integer({ min: -100, max: 100 })), { minLength: 2, maxLength: 2 }),
+    fc.array(fc.tuple(fc.boolean(), fc.boolean()), { maxLength: 30 }),
+    async (sk, tk, lines, nanAt) => {
+      // Element e follows its own line; nanAt[k][e] blanks element e of sample k (NaN).
+      const f = (e: number, t: number) => lines[e]![0] * t + lines[e]![1];
+      const nan = (k: number, e: number) => nanAt[k]?.[e] === true;
+      const source = fromRows(sk.map((t, k) => ({ t: BigInt(t), v: { data: Float64Array.from([0, 1], (e) => (nan(k, e) ? NaN : f(e, t))), shape: [2] } })), { t: dt.timestamp('ms'), v: dt.tensor(dt.float64(), [2]) });
+      const target = fromRows(tk.map((t) => ({ t: BigInt(t) })), { t: dt.timestamp('ms') });
+      const out = await interpolate(target, source, { on: 't', columns: ['v'] }).compute({ batchSize: 4 });
+      (column(out, 'v') as (Tensor | null)[]).forEach((v, i) => {
+        for (const e of [0, 1]) {
+          const ts = sk.filter((_, k) => !nan(k, e));
+          const y = (v!.data as Float64Array)[e]!;
+          if (ts.length === 0) { assert.ok(Number.isNaN(y), `element ${e} has no sample: NaN`); continue; }
+          const t = Math.min(Math.max(...ts), Math.max(Math.min(...ts), tk[i]!));
+          assert.ok(Math.abs(y - f(e, t)) <= 1e-9 * Math.max(1, Math.abs(f(e, t))), `t=${tk[i]} element ${e}: ${y} vs ${f(e, t)}`);
+        }
+      });
+    }), { numRuns: 30 });
+});
+
+test('NaN elements of tensor samples are skipped per element (linear, previous, nearest; clamp and null outside)', async () => {
+  const V2 = dt.tensor(dt.float32(), [2]);
+  const vec = (a: number, b: number) => ({ data: Float32Array.of(a, b), shape: [2] });
+  // Element 0 has samples at 0, 20, 30; element 1 at 10, 30.
+  const source = fromRows([
+    { t: 0n, v: vec(0, NaN) }, { t: 10n, v: vec(NaN, 5) }, { t: 20n, v: vec(20, NaN) }, { t: 30n, v: vec(30, 15) },
+  ], { t: dt.timestamp('ms'), v: V2 });
+  const target = fromRows([-5n, 0n, 5n, 10n, 15n, 25n, 35n].map((t) => ({ t })), { t: dt.timestamp('ms') });
+  const get = async (method: 'linear' | 'previous' | 'nearest', outside: 'clamp' | 'null' = 'clamp') =>
+    (column(await interpolate(target, source, { on: 't', columns: ['v'], method, outside }).compute(), 'v') as (Tensor | null)[])
+      .map((v) => (v === null ? null : Array.from(v.data as Float32Array)));
+  //                              t = −5       0          5          10        15          25           35
+  assert.deepEqual(await get('linear'), [[0, 5], [0, 5], [5, 5], [10, 5], [15, 7.5], [25, 12.5], [30, 15]]);
+  assert.deepEqual(await get('linear', 'null'), [null, [0, NaN], [5, NaN], [10, 5], [15, 7.5], [25, 12.5], null]);
+  assert.deepEqual(await get('previous'), [null, [0, NaN], [0, NaN], [0, 5], [0, 5], [20, 5], [30, 15]]);
+  assert.deepEqual(await get('nearest'), [[0, 5], [0, 5], [0, 5], [0, 5], [20, 5], [20, 15], [30, 15]]);
+  assert.deepEqual(await get('nearest', 'null'), [null, [0, NaN], [0, NaN], [0, 5], [20, 5], [20, 15], null]);
+});
+
+test('law: a float tensor column is interpolated as its elements would be as scalar columns (NaN ↔ null), for every method', async () => {
+  const num = fc.oneof(fc.constant(NaN), fc.integer({ min: -1000, max: 1000 }).map((x) => x / 8));
+  await fc.assert(fc.asyncProperty(
+    fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 20 }),
+    fc.array(fc.option(fc.tuple(num, num), { nil: null, freq: 5 }), { minLength: 20, maxLength: 20 }),
+    fc.array(fc.integer({ min: -20, max: 220 }), { minLength: 1, maxLength: 20 }),
+    fc.constantFrom('linear', 'previous', 'nearest'), fc.constantFrom('clamp', 'null'),
+    async (sk, cells, tk, method, outside) => {
+      const source = fromRows(sk.map((t, k) => {
+        const c = cells[k]!;
+        return { t: BigInt(t), v: c && { data: Float64Array.from(c), shape: [2] }, a: c && c[0], b: c && c[1] };
+      }), { t: dt.timestamp('ms'), v: dt.tensor(dt.float64(), [2]), a: dt.float64(), b: dt.float64() });
+      const target = fromRows(tk.map((t) => ({ t: BigInt(t) })), { t: dt.timestamp('ms') });
+      const out = await interpolate(target, source, { on: 't', columns: ['v', 'a', 'b'], method, outside }).compute();
+      const a = column(out, 'a') as (number | null)[], b = column(out, 'b') as (number | null)[];
+      (column(out, 'v') as (Tensor | null)[]).forEach((v, i) => {
+        const want = [a[i], b[i]].map((x) => (x === null || x === undefined ? NaN : x));
+        if (a[i] === null && b[i] === null) assert.equal(v, null, `row ${i}: no element has a value`);
+        else assert.deepEqual(Array.from(v!.data as Float64Array), want, `row ${i}`);
+      });
+    }), { numRuns: 60 });
+});
+
 interface WindowGolden { t: string[]; x: (number | null)[]; g: string[]; window: number; cases: Record<'all' | 'g', Record<'count' | 'sum' | 'mean' | 'min' | 'max', (number | null)[]>> }
 const wg = JSON.parse(readFileSync(new URL('./golden/window.json', import.meta.url), 'utf8')) as WindowGolden;
 
@@ -78,19 +145,75 @@ test('windowAgg over [t − Δ, t] equals pandas rolling(closed="both"), globall
   }
 });
 
-test("windowAgg late policy: 'sort' reorders by time, 'drop' drops rows older than the newest seen (counted in the report)", async () => {
+test("windowAgg late policy: 'sort' reorders by time, 'drop' drops rows older than the newest seen (counted as filtered)", async () => {
   const rows = [{ t: 10n, x: 1 }, { t: 12n, x: 2 }, { t: 11n, x: 4 }, { t: 12n, x: 8 }, { t: 20n, x: 16 }];
   const ds = fromRows(rows, { t: dt.timestamp('ms'), x: dt.float64() });
   const sorted = await windowAgg(ds, { on: 't', window: 2, columns: ['x'], aggs: ['sum'] }).compute();
   assert.deepEqual(column(sorted, 't'), [10n, 11n, 12n, 12n, 20n]);
   assert.deepEqual(column(sorted, 'x_sum'), [1, 5, 7, 15, 16]);
-  const dropped = await windowAgg(ds, { on: 't', window: '2ms', columns: ['x'], aggs: ['sum', 'count'], late: 'drop' }).compute();
+  assert.equal(sorted.report.filtered, 0);
+  const plan = windowAgg(ds, { on: 't', window: '2ms', columns: ['x'], aggs: ['sum', 'count'], late: 'drop' });
+  const dropped = await plan.compute();
   assert.deepEqual(column(dropped, 't'), [10n, 12n, 12n, 20n]);
   assert.deepEqual(column(dropped, 'x_sum'), [1, 3, 11, 16]);
   assert.deepEqual(column(dropped, 'x_count'), [1, 2, 3, 1]);
-  const node = dropped.report.nodes.find((n) => n.name === 'fusion.window-agg')!;
-  assert.equal(node.rowsIn - node.rowsOut, 1);
+  assert.deepEqual(dropped.schema.fields.map((f) => f.name), ['t', 'x', 'x_sum', 'x_count'], 'the mark column is not in the output');
+  assert.equal(dropped.report.filtered, 1, 'the late row is counted, not only implied by rows in − out');
+  assert.equal(dropped.report.rowsIn, dropped.report.rowsOut + dropped.report.filtered);
+  assert.match(plan.explain({ analyze: true }), /Filter NOT \("fusion\.window-agg\.late"\)\s+\[rows 5 → 4/);
   assert.throws(() => windowAgg(fromRows([{ t: 1n, x: 1 }], { t: dt.int64(), x: dt.float64() }), { on: 't', window: '2ms', columns: ['x'], aggs: ['sum'] }), /has a unit but key 't' is not a timestamp/);
+});
+
+test("windowAggOp with late: 'drop' keeps every row and marks the late ones in lateColumn; without it, a clear error", async () => {
+  const rows = [{ t: 10n, x: 1 }, { t: 12n, x: 2 }, { t: 11n, x: 4 }];
+  const ds = fromRows(rows, { t: dt.timestamp('ms'), x: dt.float64() });
+  const marked = await ds.apply(windowAggOp.call({ on: 't', window: 2, columns: ['x'], aggs: ['sum', 'count'], late: 'drop', lateColumn: 'late' })).compute();
+  assert.deepEqual(column(marked, 'late'), [false, false, true]);
+  assert.deepEqual(column(marked, 'x_sum'), [1, 3, null]);
+  assert.deepEqual(column(marked, 'x_count'), [1, 2, null]);
+  assert.equal(marked.report.filtered, 0);
+  assert.throws(() => ds.apply(windowAggOp.call({ on: 't', window: 2, columns: ['x'], aggs: ['sum'], late: 'drop' })), /late: 'drop' needs lateColumn.*/);
+  assert.throws(() => ds.apply(windowAggOp.call({ on: 't', window: 2, columns: ['x'], aggs: ['sum'], late: 'drop', lateColumn: 'x' })), /late column 'x' already exists/);
+  assert.throws(() => windowAgg(ds, { on: 't', window: 2, columns: ['x'], aggs: ['sum'], by: 'dev' as 't' }), /no group column 'dev'/);
+});
+
+test("windowAgg late: 'drop' keeps a watermark per by group: interleaved devices do not make each other late", async () => {
+  // Device b runs ahead of device a; every row is in order within its own device.
+  const rows = [{ t: 100n, dev: 'b', x: 1 }, { t: 10n, dev: 'a', x: 2 }, { t: 11n, dev: 'a', x: 4 }, { t: 101n, dev: 'b', x: 8 }, { t: 9n, dev: 'a', x: 16 }];
+  const ds = fromRows(rows, { t: dt.timestamp('ms'), dev: dt.utf8(), x: dt.float64() });
+  const out = await windowAgg(ds, { on: 't', window: 5, columns: ['x'], aggs: ['sum'], by: 'dev', late: 'drop' }).compute();
+  assert.deepEqual(column(out, 't'), [100n, 10n, 11n, 101n], 'only a\'s 9 (after a\'s 11) is late');
+  assert.deepEqual(column(out, 'x_sum'), [1, 2, 6, 9]);
+  assert.equal(out.report.filtered, 1);
+  const global = await windowAgg(ds, { on: 't', window: 5, columns: ['x'], aggs: ['sum'], late: 'drop' }).compute();
+  assert.deepEqual(column(global, 't'), [100n, 101n], 'without by the watermark is global');
+  assert.equal(global.report.filtered, 3);
+});
+
+test("law: with rows in order within each group, late: 'drop' drops nothing for any interleaving, and equals 'sort' per group", async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.nat(), { maxLength: 60 }),
+    fc.integer({ min: 0, max: 10 }),
+    async (steps, picks, window) => {
+      // Group g's times are the running sums of its steps (non-decreasing); picks interleave them.
+      const queues = steps.map((st, g) => { let t = 0; return st.map((d, k) => ({ t: BigInt((t += d)), dev: `d${g}`, x: g * 100 + k })); });
+      const rows: { t: bigint; dev: string; x: number }[] = [];
+      let p = 0;
+      while (queues.some((q) => q.length)) {
+        const live = queues.filter((q) => q.length);
+        rows.push(live[(picks[p++] ?? 0) % live.length]!.shift()!);
+      }
+      const ds = fromRows(rows, { t: dt.timestamp('ms'), dev: dt.utf8(), x: dt.float64() });
+      const p0 = { on: 't', window, columns: ['x'], aggs: ['sum', 'count'], by: 'dev' } as const;
+      const dropped = await windowAgg(ds, { ...p0, late: 'drop' }).compute({ batchSize: 7 });
+      assert.equal(dropped.report.filtered, 0);
+      assert.deepEqual(column(dropped, 'x'), rows.map((r) => r.x), 'arrival order kept');
+      // 'sort' gives the same aggregates per row, only in time order.
+      const sorted = await windowAgg(ds, p0).compute();
+      const byX = new Map((column(sorted, 'x') as number[]).map((x, i) => [x, [column(sorted, 'x_sum')[i], column(sorted, 'x_count')[i]]]));
+      (column(dropped, 'x') as number[]).forEach((x, i) => assert.deepEqual([column(dropped, 'x_sum')[i], column(dropped, 'x_count')[i]], byX.get(x), `x=${x}`));
+    }), { numRuns: 40 });
 });
 
 test('time units convert only when asked: exact to finer units, floor/trunc/exact to coarser ones', async () => {

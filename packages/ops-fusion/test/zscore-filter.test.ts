@@ -125,3 +125,91 @@ test('law: the z-score filter and modality dropout give the same rows on 2 worke
   assert.deepEqual(column(d2, 'x'), column(d0, 'x'));
   assert.deepEqual(column(d2, 'g'), column(d0, 'g'));
 });
+
+test('law: the z-score filter keeps the same rows (and z) on 2 workers as in-process: scalars, the float32 fast path, reduced tensors, groups, robust', async () => {
+  const x = fc.oneof({ weight: 8, arbitrary: fc.double({ min: -10, max: 10, noNaN: true }) }, fc.double({ min: -1e4, max: 1e4, noNaN: true }), fc.constant(NaN), fc.constant(null));
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ x, g: fc.constantFrom('a', 'b', 'c'), t: fc.option(fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: 4, maxLength: 4 }), { freq: 20, nil: null }) }), { minLength: 150, maxLength: 300 }),
+    fc.constantFrom('x', 'f', 't'), fc.constantFrom('rms', 'mean', 'l2', 'max-abs'),
+    fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.double({ min: 0.5, max: 3, noNaN: true }), fc.integer({ min: 16, max: 64 }),
+    async (rs, col, reduce, robust, grouped, withZ, withNulls, threshold, batchSize) => {
+      // 'f' is the float32 copy of 'x'; without nulls its batches take the fast (WebAssembly) path.
+      const rows = rs.map((r, id) => {
+        const v = r.x === null && !withNulls ? 0 : r.x;
+        return { id, x: v, f: v === null ? null : Math.fround(v), g: r.g, t: r.t && { data: Float32Array.from(r.t), shape: [4] } };
+      });
+      const T4 = dt.tensor(dt.float32(), [4]);
+      const d = fromRows(rows, { id: dt.int32(), x: dt.float64(), f: dt.float32(), g: dt.utf8(), t: T4 });
+      const dtype = col === 'x' ? dt.float64() : col === 'f' ? dt.float32() : T4;
+      const call = zscoreFilter({ column: col, dtype, threshold, robust, ...(col === 't' ? { reduce } : {}), ...(grouped ? { by: 'g' } : {}), ...(withZ ? { output: 'z' } : {}) });
+      const inProcess = await d.map(call as never).compute({ workers: 0, batchSize });
+      const plan = d.map(call as never);
+      const pooled = await plan.compute({ workers: 2, batchSize });
+      assert.match(plan.explain({ analyze: true }), /last run, 2 workers/);
+      assert.deepEqual(column(pooled, 'id'), column(inProcess, 'id'));
+      if (withZ) assert.deepEqual(column(pooled, 'z'), column(inProcess, 'z'));
+    }), { numRuns: 6 });
+});
+
+test('tensor reductions mean, l2, max-abs (and rms): a hand-computed example', async () => {
+  const V2 = dt.tensor(dt.float32(), [2]);
+  const d = fromRows([[3, -4], [1, 1], [0, 0], [-6, 8]].map((v, id) => ({ id, t: { data: Float32Array.from(v), shape: [2] } })), { id: dt.int32(), t: V2 });
+  const run = async (reduce: 'mean' | 'l2' | 'max-abs' | 'rms') => {
+    const out = await d.map(zscoreFilter({ column: 't', dtype: V2, reduce, threshold: 1.1, output: 'z' })).compute();
+    return { ids: column(out, 'id'), z: column(out, 'z') as number[] };
+  };
+  const close = (got: number[], want: number[]) => got.forEach((z, i) => assert.ok(Math.abs(z - want[i]!) <= 1e-12 * want[i]!, `${z} vs ${want[i]}`));
+  // mean: rows reduce to −0.5, 1, 0, 1: centre 0.375, std 0.75 → z 7/6, 5/6, 1/2, 5/6.
+  const mean = await run('mean');
+  assert.deepEqual(mean.ids, [1, 2, 3]);
+  close(mean.z, [5 / 6, 1 / 2, 5 / 6]);
+  // max-abs: 4, 1, 0, 8: centre 3.25, Σ(x − c)² = 38.75 → z of row 3 = 4.75 / √(38.75/3) ≈ 1.32.
+  const maxAbs = await run('max-abs');
+  assert.deepEqual(maxAbs.ids, [0, 1, 2]);
+  const sAbs = Math.sqrt(38.75 / 3);
+  close(maxAbs.z, [0.75 / sAbs, 2.25 / sAbs, 3.25 / sAbs]);
+  // l2: 5, √2, 0, 10; rms is l2/√2, and z does not change under scaling: the same rows and z.
+  const l2 = await run('l2'), rms = await run('rms');
+  assert.deepEqual(l2.ids, [0, 1, 2]);
+  const v = [5, Math.SQRT2, 0, 10], c = (15 + Math.SQRT2) / 4, s = Math.sqrt(v.reduce((a, x) => a + (x - c) ** 2, 0) / 3);
+  close(l2.z, v.slice(0, 3).map((x) => Math.abs(x - c) / s));
+  assert.deepEqual(rms.ids, l2.ids);
+  close(rms.z, l2.z);
+});
+
+test('tensor reductions equal a plain JS reduction followed by the pandas z-score, globally and per group', async () => {
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const T5 = dt.tensor(dt.float32(), [5]);
+  const rows = Array.from({ length: 120 }, (_, id) => {
+    const spread = rnd() < 0.05 ? 30 : 1;
+    return { id, g: rnd() < 0.5 ? 'a' : 'b', t: { data: Float32Array.from({ length: 5 }, () => (rnd() - 0.3) * spread), shape: [5] } };
+  });
+  const d = fromRows(rows, { id: dt.int32(), g: dt.utf8(), t: T5 });
+  const reduce = {
+    mean: (v: Float32Array) => v.reduce((a, x) => a + x, 0) / v.length,
+    l2: (v: Float32Array) => Math.sqrt(v.reduce((a, x) => a + x * x, 0)),
+    'max-abs': (v: Float32Array) => v.reduce((a, x) => Math.max(a, Math.abs(x)), 0),
+  } as const;
+  const threshold = 2;
+  for (const how of ['mean', 'l2', 'max-abs'] as const) {
+    for (const grouped of [false, true]) {
+      // pandas: r = reduce(t); z = (r - r.mean()).abs() / r.std()  (per group: groupby('g').transform)
+      const r = rows.map((row) => reduce[how](row.t.data));
+      const zRef = rows.map((row, i) => {
+        const peers = rows.flatMap((q, j) => (!grouped || q.g === row.g ? [r[j]!] : []));
+        const m = peers.reduce((a, x) => a + x, 0) / peers.length;
+        const s = Math.sqrt(peers.reduce((a, x) => a + (x - m) ** 2, 0) / (peers.length - 1));
+        return Math.abs(r[i]! - m) / s;
+      });
+      const out = await d.map(zscoreFilter({ column: 't', dtype: T5, reduce: how, threshold, output: 'z', ...(grouped ? { by: 'g' } : {}) })).compute({ batchSize: 17 });
+      const what = `${how}${grouped ? ' by g' : ''}`;
+      const ids = column(out, 'id') as number[], z = column(out, 'z') as number[];
+      // No reference z lies within 1e-9 of the threshold, so the kept sets must agree exactly.
+      assert.ok(zRef.every((x) => Math.abs(x - threshold) > 1e-9), what);
+      assert.deepEqual(ids, zRef.flatMap((x, i) => (x <= threshold ? [i] : [])), what);
+      assert.ok(ids.length < rows.length, `${what}: something is dropped`);
+      ids.forEach((id, k) => assert.ok(Math.abs(z[k]! - zRef[id]!) <= 1e-9 * Math.max(1, zRef[id]!), `${what} row ${id}: ${z[k]} vs ${zRef[id]}`));
+    }
+  }
+});

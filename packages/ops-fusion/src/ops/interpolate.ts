@@ -220,6 +220,63 @@ function float64Data(values: Float64Array, valid: Uint8Array | null): arrow.Data
   return arrow.makeData({ type: new arrow.Float64(), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : null, data: values });
 }
 
+/** The samples of one series, in time order: source rows, their keys, and per target `segments`. */
+interface Samples { readonly rows: readonly number[]; readonly xs: Float64Array | BigInt64Array; readonly js: Int32Array }
+
+/** Per target key, the index of the last sample at or before it (−1: none). */
+function segments(xs: Float64Array | BigInt64Array, tk: Float64Array | BigInt64Array): Int32Array {
+  const js = new Int32Array(tk.length);
+  for (let i = 0; i < tk.length; i++) js[i] = upper(xs, tk[i]!);
+  return js;
+}
+
+/** previous / nearest: per target, the index of the chosen sample, or −1 for no value. */
+function pick(s: Samples, tk: Float64Array | BigInt64Array, method: 'previous' | 'nearest', outsideNull: boolean): Int32Array {
+  const { xs, js } = s;
+  const idx = new Int32Array(tk.length).fill(-1);
+  if (xs.length === 0) return idx;
+  const last = xs.length - 1;
+  for (let i = 0; i < tk.length; i++) {
+    const x = tk[i]!;
+    let j = js[i]!;
+    if (method === 'nearest') {
+      if (j < 0) j = 0;
+      else if (j < last && (xs[j + 1]! as number) - (x as number) < (x as number) - (xs[j]! as number)) j = j + 1;
+    }
+    if (j < 0) continue;
+    if (outsideNull && (x < xs[0]! || x > xs[last]!)) continue;
+    idx[i] = j;
+  }
+  return idx;
+}
+
+/**
+ * numpy.interp of the series `at(row)` over its samples at every target key, written to
+ * out[i·stride + e]; has[i] = 1 where the target gets a value (not outside with outside: 'null').
+ */
+function linearInto(s: Samples, tk: Float64Array | BigInt64Array, at: (row: number) => number, outsideNull: boolean, out: Float64Array, stride: number, e: number, has: Uint8Array): void {
+  const { rows, xs, js } = s;
+  const last = rows.length - 1;
+  if (last < 0) return;
+  for (let i = 0; i < tk.length; i++) {
+    const x = tk[i]!;
+    const j = js[i]!;
+    if (outsideNull && (j < 0 || (j === last && x > xs[last]!))) continue;
+    has[i] = 1;
+    if (j < 0) out[i * stride + e] = at(rows[0]!);
+    else if (j === last) out[i * stride + e] = at(rows[last]!);
+    else {
+      // numpy.interp: slope over [xp[j], xp[j+1]], then slope·(x − xp[j]) + fp[j].
+      const x0 = Number(xs[j]!), x1 = Number(xs[j + 1]!);
+      const y0 = at(rows[j]!), y1 = at(rows[j + 1]!);
+      const slope = (y1 - y0) / (x1 - x0);
+      let y = slope * (Number(x) - x0) + y0;
+      if (Number.isNaN(y)) { y = slope * (Number(x) - x1) + y1; if (Number.isNaN(y) && y0 === y1) y = y0; }
+      out[i * stride + e] = y;
+    }
+  }
+}
+
 function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
   const [l, r] = inputs as [Chunk, Chunk];
   const method = p.method ?? 'linear';
@@ -262,74 +319,55 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
       const keys = readKeys([l.columns[p.on]!, r.columns[p.on]!], [l.schema[p.on]!, r.schema[p.on]!], OP, p.on, ['target', 'source']);
       general = { tk: keys.arrays[0]!, sk: keys.arrays[1]!, big: keys.big, order: orderBy(keys.arrays[1]!, null, 1).order };
     }
-    const { tk, sk, order } = general;
-    const keys = general;
-    // The samples of this column: source rows with a value, in time order.
-    const rows: number[] = [];
-    const scalarValid = t.kind === 'tensor' ? null : numericColumn(t, d).valid;
-    for (const i of order) if (scalarValid ? scalarValid[i] : isValid(d, i)) rows.push(i);
-    const xs = (keys.big ? new BigInt64Array(rows.length) : new Float64Array(rows.length)) as Float64Array;
-    rows.forEach((i, k) => { xs[k] = sk[i]! as number; });
-    const size = t.kind === 'tensor' ? t.shape.reduce((a, b) => a * b, 1) : 1;
-    const src = t.kind === 'tensor' ? d.children[0]! : d;
-    const sv = src.values as Float64Array;
-    const at = t.kind === 'tensor'
-      ? (row: number, e: number) => Number(sv[row * size + e]!)
-      : (row: number) => Number(sv[row]!);
+    const { tk, sk, order, big } = general;
+    // The samples of one series: the source rows that have a value, in time order, and their keys.
+    const samplesWhere = (has: (row: number) => boolean): Samples => {
+      const rows: number[] = [];
+      for (const i of order) if (has(i)) rows.push(i);
+      const xs = (big ? new BigInt64Array(rows.length) : new Float64Array(rows.length)) as Float64Array;
+      rows.forEach((i, k) => { xs[k] = sk[i]! as number; });
+      return { rows, xs, js: segments(xs, tk) };
+    };
     const ot = outType(t, method);
-    if (method !== 'linear') {
-      const idx = new Int32Array(n).fill(-1);
-      for (let i = 0; i < n; i++) {
-        if (rows.length === 0) continue;
-        const x = tk[i]!;
-        let j = upper(xs, x);
-        if (method === 'nearest') {
-          if (j < 0) j = 0;
-          else if (j + 1 < rows.length && (xs[j + 1]! as number) - (x as number) < (x as number) - (xs[j]! as number)) j = j + 1;
-        }
-        if (j < 0) continue;
-        if (p.outside === 'null' && (x < xs[0]! || x > xs[xs.length - 1]!)) continue;
-        idx[i] = rows[j]!;
+    const outsideNull = p.outside === 'null';
+    if (t.kind !== 'tensor' || (t.item.kind !== 'float32' && t.item.kind !== 'float64')) {
+      // Scalars skip null and NaN samples; integer tensors (previous/nearest only) skip null rows.
+      const valid = t.kind === 'tensor' ? null : numericColumn(t, d).valid;
+      const smp = samplesWhere((i) => (valid ? valid[i] === 1 : isValid(d, i)));
+      if (method !== 'linear') {
+        const idx = pick(smp, tk, method, outsideNull);
+        cols[c] = buildData(ot, Array.from(idx, (k) => (k < 0 ? null : getValue(t, d, smp.rows[k]!))));
+        continue;
       }
-      const vals = new Array(n);
-      for (let i = 0; i < n; i++) vals[i] = idx[i]! < 0 ? null : getValue(t, d, idx[i]!);
-      cols[c] = buildData(ot, vals);
+      const sv = d.values as Float64Array;
+      const out = new Float64Array(n);
+      const has = new Uint8Array(n);
+      linearInto(smp, tk, (row) => Number(sv[row]!), outsideNull, out, 1, 0, has);
+      cols[c] = float64Data(out, has);
       continue;
     }
-    const out = new Float64Array(n * size);
-    const valid = new Uint8Array(n);
-    const last = rows.length - 1;
-    for (let i = 0; i < n; i++) {
-      if (rows.length === 0) continue;
-      const x = tk[i]!;
-      const j = upper(xs, x);
-      if (p.outside === 'null' && (j < 0 || (j === last && x > xs[last]!))) continue;
-      valid[i] = 1;
-      for (let e = 0; e < size; e++) {
-        if (j < 0) out[i * size + e] = at(rows[0]!, e);
-        else if (j === last) out[i * size + e] = at(rows[last]!, e);
-        else {
-          // numpy.interp: slope over [xp[j], xp[j+1]], then slope·(x − xp[j]) + fp[j].
-          const x0 = Number(xs[j]!), x1 = Number(xs[j + 1]!);
-          const y0 = at(rows[j]!, e), y1 = at(rows[j + 1]!, e);
-          const slope = (y1 - y0) / (x1 - x0);
-          let y = slope * (Number(x) - x0) + y0;
-          if (Number.isNaN(y)) { y = slope * (Number(x) - x1) + y1; if (Number.isNaN(y) && y0 === y1) y = y0; }
-          out[i * size + e] = y;
-        }
+    // Float tensors, element by element: each element is a series of its own, sampled where that
+    // element is not NaN (the scalar rule). An element without a value (no sample of it on that
+    // side, or outside its samples with outside: 'null') is NaN; a row where no element has a
+    // value is null. Without NaN elements, every element shares the samples of the non-null rows.
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    const sv = d.children[0]!.values as Float32Array | Float64Array;
+    const nanFree = !sv.some((v) => Number.isNaN(v));
+    const shared = nanFree ? samplesWhere((i) => isValid(d, i)) : null;
+    const out = new Float64Array(n * size).fill(NaN);
+    const any = new Uint8Array(n), has = new Uint8Array(n);
+    for (let e = 0; e < size; e++) {
+      const smp = shared ?? samplesWhere((i) => isValid(d, i) && !Number.isNaN(sv[i * size + e]!));
+      const at = (row: number) => sv[row * size + e]!;
+      has.fill(0);
+      if (method === 'linear') linearInto(smp, tk, at, outsideNull, out, size, e, has);
+      else {
+        const idx = pick(smp, tk, method, outsideNull);
+        for (let i = 0; i < n; i++) if (idx[i]! >= 0) { out[i * size + e] = at(smp.rows[idx[i]!]!); has[i] = 1; }
       }
+      for (let i = 0; i < n; i++) any[i]! |= has[i]!;
     }
-    if (t.kind !== 'tensor' && valid.every((x) => x === 1)) {
-      cols[c] = buildData(ot, out); // a float64 column over the buffer, no copy
-      continue;
-    }
-    const vals = new Array(n);
-    for (let i = 0; i < n; i++) {
-      if (!valid[i]) vals[i] = null;
-      else if (t.kind === 'tensor') vals[i] = { data: out.subarray(i * size, (i + 1) * size), shape: [...t.shape] };
-      else vals[i] = out[i]!;
-    }
-    cols[c] = buildData(ot, vals);
+    cols[c] = buildData(ot, Array.from(any, (a, i) => (a ? { data: out.subarray(i * size, (i + 1) * size), shape: [...t.shape] } : null)));
   }
   return makeChunk(outputs(p, [l.schema, r.schema]), cols, rowIdsOf(l));
 }
@@ -350,7 +388,9 @@ type InterpOut<D, M> = M extends 'linear' ? (D extends FixedShapeTensor ? D : Fl
  * Sample `source` at `target`'s timestamps: `linear` follows numpy.interp (clamped to the end
  * values outside the source range unless `outside: 'null'`; the time axis is the offset from the
  * earliest timestamp, exact up to 2^53 units), `previous` the last sample at or before, `nearest`
- * the closest (a tie takes the earlier). Null/NaN source values are skipped per column.
+ * the closest (a tie takes the earlier). Null/NaN source values are skipped per column; float
+ * tensors go element by element, each element skipping the samples where it is NaN (as if it were
+ * a scalar column). An element left without a value is NaN; a row where every element is, null.
  *
  * @example interpolate(cam, imu, { on: 't', columns: ['ax', 'ay', 'az'] })
  */

@@ -2,7 +2,7 @@
 // of the same group. Causal: a row never sees samples that come after it in time order.
 import type * as arrow from 'apache-arrow';
 import type { Chunk, Dataset, DType, Float64, Int32, Schema, TableOpCall } from '@modaflow/core';
-import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, buildData, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError, takeChunk } from '@modaflow/core';
+import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, buildData, col, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError, takeChunk } from '@modaflow/core';
 import { readKeys, orderBy } from '../util/keys.ts';
 import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
 import { groupCodes, numericColumn, NUMERIC_KINDS } from '../util/columns.ts';
@@ -19,12 +19,21 @@ export interface WindowAggParams {
   /**
    * Out-of-order rows: 'sort' (default) processes rows in time order (stable) and outputs them in
    * that order; 'drop' keeps arrival order and drops every row older than the newest row seen
-   * before it — the run report shows them as rows in − rows out of this step.
+   * before it in its `by` group (in the whole input without `by`): a late row is in no window.
+   * windowAgg() removes late rows with a filter, so the run report counts them under `filtered`.
    */
   readonly late?: 'sort' | 'drop';
+  /**
+   * With late: 'drop', the bool column the op marks late rows in (true; their aggregates are
+   * null). The op itself never removes rows — a table op has no way to report rows it drops — so
+   * with 'drop' it needs this column; windowAgg() sets a private one and filters on it.
+   */
+  readonly lateColumn?: string;
 }
 
 const OP = 'fusion.window-agg';
+/** The column windowAgg() marks late rows in before filtering them out (the name says whose it is). */
+const LATE = `${OP}.late`;
 
 function validate(p: WindowAggParams, inputs: readonly Schema[]): void {
   const s = inputs[0]!;
@@ -37,6 +46,12 @@ function validate(p: WindowAggParams, inputs: readonly Schema[]): void {
   const w = kt.kind === 'float32' || kt.kind === 'float64' ? Number(p.window) : parseDuration(p.window, unitOf(kt) ?? 'ns', 'window');
   if (!(w >= 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `window must be >= 0, got ${String(p.window)}`, { op: OP, fix: "window: '100ms'" });
   if (p.late !== undefined && p.late !== 'sort' && p.late !== 'drop') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `late must be 'sort' or 'drop', got '${String(p.late)}'`, { op: OP, fix: "late: 'sort'" });
+  if (p.late === 'drop' && p.lateColumn === undefined) {
+    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', "late: 'drop' needs lateColumn: the op marks late rows, a filter drops them", { op: OP, fix: "use windowAgg(), which adds the filter, or pass lateColumn: 'late' and .filter(col('late').not())" });
+  }
+  if (p.lateColumn !== undefined && p.late !== 'drop') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', "lateColumn is only used with late: 'drop'", { op: OP, column: p.lateColumn, fix: "pass late: 'drop' or leave lateColumn out" });
+  if (p.lateColumn !== undefined && (p.lateColumn in s || p.columns.some((c) => p.aggs.some((a) => `${c}_${a}` === p.lateColumn)))) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `late column '${p.lateColumn}' already exists`, { op: OP, column: p.lateColumn, fix: 'pick another lateColumn, or rename the input column' });
+  if (p.by !== undefined && !(p.by in s)) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `no group column '${p.by}'`, { op: OP, column: p.by, fix: `available: ${Object.keys(s).join(', ')}` });
   for (const a of p.aggs) if (!['count', 'sum', 'mean', 'min', 'max'].includes(a)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `unknown aggregate '${String(a)}'`, { op: OP, fix: 'use count, sum, mean, min or max' });
   for (const c of p.columns) {
     const t = s[c];
@@ -50,43 +65,65 @@ function validate(p: WindowAggParams, inputs: readonly Schema[]): void {
 function outputs(p: WindowAggParams, inputs: readonly Schema[]): Schema {
   const out: Record<string, DType> = { ...inputs[0]! };
   for (const c of p.columns) for (const a of p.aggs) out[`${c}_${a}`] = a === 'count' ? { kind: 'int32' } : { kind: 'float64' };
+  if (p.lateColumn !== undefined) out[p.lateColumn] = { kind: 'bool' };
   return out;
 }
 
-function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
-  let c = inputs[0]!;
-  const kt = c.schema[p.on]!;
-  let keys = readKeys([c.columns[p.on]!], [kt], OP, p.on, ['input']).arrays[0]!;
-  // Arrival order → the rows to process, in processing order.
-  let sel: Uint32Array;
-  if ((p.late ?? 'sort') === 'sort') sel = orderBy(keys, null, 1).order;
-  else {
-    const kept: number[] = [];
-    let newest: number | bigint | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      if (newest !== undefined && keys[i]! < newest) continue;
-      newest = keys[i]!;
-      kept.push(i);
-    }
-    sel = Uint32Array.from(kept);
+/**
+ * The rows that are late under 'drop': older than the newest row before them in arrival order.
+ * The watermark is kept per group, so interleaved devices do not make each other's rows late.
+ */
+function lateRows(keys: Float64Array | BigInt64Array, groups: Int32Array | null, nGroups: number): Uint8Array {
+  const late = new Uint8Array(keys.length);
+  const newest: (number | bigint | undefined)[] = new Array(nGroups).fill(undefined);
+  for (let i = 0; i < keys.length; i++) {
+    const g = groups ? groups[i]! : 0;
+    const seen = newest[g];
+    if (seen !== undefined && keys[i]! < seen) late[i] = 1;
+    else newest[g] = keys[i]!;
   }
-  c = takeChunk(c, sel);
-  keys = readKeys([c.columns[p.on]!], [kt], OP, p.on, ['input']).arrays[0]!;
+  return late;
+}
+
+function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
+  const input = inputs[0]!;
+  const kt = input.schema[p.on]!;
+  const arrival = readKeys([input.columns[p.on]!], [kt], OP, p.on, ['input']).arrays[0]!;
+  let groupsIn: Int32Array | null = null, nGroups = 1;
+  if (p.by !== undefined) {
+    const g = groupCodes([{ types: [input.schema[p.by]!], datas: [input.columns[p.by]!] }]);
+    groupsIn = g.codes[0]!;
+    nGroups = g.count;
+  }
+  // The rows to aggregate, in processing order: all in stable time order ('sort'), or the rows
+  // that are not late in arrival order ('drop').
+  const late = p.late === 'drop' ? lateRows(arrival, groupsIn, nGroups) : null;
+  let sel: Uint32Array;
+  if (late) {
+    sel = new Uint32Array(late.length - late.reduce((a, x) => a + x, 0));
+    for (let i = 0, k = 0; i < late.length; i++) if (!late[i]) sel[k++] = i;
+  } else sel = orderBy(arrival, null, 1).order;
+  const c = takeChunk(input, sel);
+  const keys = readKeys([c.columns[p.on]!], [kt], OP, p.on, ['input']).arrays[0]!;
   const big = keys instanceof BigInt64Array;
   const w = kt.kind === 'float32' || kt.kind === 'float64' ? Number(p.window) : parseDuration(p.window, unitOf(kt) ?? 'ns', 'window');
   const win = big ? BigInt(w) : Number(w);
   const n = c.length;
-  let groups: Int32Array | null = null, nGroups = 1;
-  if (p.by !== undefined) {
-    const g = groupCodes([{ types: [c.schema[p.by]!], datas: [c.columns[p.by]!] }]);
-    groups = g.codes[0]!;
-    nGroups = g.count;
-  }
+  const groups = groupsIn ? Int32Array.from(sel, (i) => groupsIn[i]!) : null;
   // Rows are in time order now, so ordering by group keeps time order inside each group.
   const { order, offsets } = orderBy(new Float64Array(n).map((_, i) => i), groups, nGroups);
-  const cols: Record<string, arrow.Data> = { ...c.columns };
-  for (const col of p.columns) {
-    const { values, valid } = numericColumn(c.schema[col]!, c.columns[col]!);
+  // 'sort' outputs the processed rows; 'drop' outputs every input row in arrival order, the late
+  // ones with null aggregates and marked in lateColumn (windowAgg() then filters them out).
+  const out = late ? input : c;
+  const cols: Record<string, arrow.Data> = { ...out.columns };
+  const place = (r: Float64Array): Float64Array => {
+    if (!late) return r;
+    const full = new Float64Array(out.length).fill(NaN);
+    for (let k = 0; k < n; k++) full[sel[k]!] = r[k]!;
+    return full;
+  };
+  for (const name of p.columns) {
+    const { values, valid } = numericColumn(c.schema[name]!, c.columns[name]!);
     const res: Record<WindowAggregate, Float64Array> = {
       count: new Float64Array(n), sum: new Float64Array(n), mean: new Float64Array(n), min: new Float64Array(n), max: new Float64Array(n),
     };
@@ -124,11 +161,13 @@ function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
       }
     }
     for (const a of p.aggs) {
-      const r = res[a];
-      cols[`${col}_${a}`] = a === 'count' ? buildData({ kind: 'int32' }, Int32Array.from(r)) : buildData({ kind: 'float64' }, Array.from(r, (x) => (Number.isNaN(x) ? null : x)));
+      const r = place(res[a]);
+      const withNulls = () => Array.from(r, (x) => (Number.isNaN(x) ? null : x));
+      cols[`${name}_${a}`] = a === 'count' ? buildData({ kind: 'int32' }, late ? withNulls() : Int32Array.from(r)) : buildData({ kind: 'float64' }, withNulls());
     }
   }
-  return makeChunk(outputs(p, [c.schema]), cols, rowIdsOf(c));
+  if (late) cols[p.lateColumn!] = buildData({ kind: 'bool' }, Array.from(late, (x) => x === 1));
+  return makeChunk(outputs(p, [input.schema]), cols, rowIdsOf(out));
 }
 
 export const windowAggOp = defineTableOp<WindowAggParams>({
@@ -150,11 +189,16 @@ export type WindowSchema<S extends Schema, C extends string, A extends WindowAgg
  * Per row, aggregates of `columns` over the rows of the same group whose time lies in [t − Δ, t]
  * and that come at or before it in time order (pandas `rolling(Δ, closed='both')` on sorted data).
  * Nulls are skipped; an empty window gives null (count 0). Output columns are `<col>_<agg>`.
+ * With `late: 'drop'`, late rows are removed by a filter after the op, so the run report counts
+ * them under `filtered` and explain({ analyze: true }) shows them at that filter (to keep them,
+ * marked, apply `windowAggOp` with a `lateColumn`).
  *
  * @example windowAgg(imu, { on: 't', window: '50ms', columns: ['ax'], aggs: ['mean', 'max'] })
  */
 export function windowAgg<S extends Schema, C extends keyof S & string, A extends WindowAggregate>(
-  ds: Dataset<S>, p: WindowAggParams & { readonly on: keyof S & string; readonly columns: readonly C[]; readonly aggs: readonly A[] },
+  ds: Dataset<S>, p: Omit<WindowAggParams, 'lateColumn'> & { readonly on: keyof S & string; readonly columns: readonly C[]; readonly aggs: readonly A[] },
 ): Dataset<WindowSchema<S, C, A>> {
-  return ds.apply(windowAggOp.call(p) as TableOpCall<WindowSchema<S, C, A>>);
+  if (p.late !== 'drop') return ds.apply(windowAggOp.call(p) as TableOpCall<WindowSchema<S, C, A>>);
+  const marked = ds.apply(windowAggOp.call({ ...p, lateColumn: LATE }));
+  return marked.filter(col(LATE).not()).drop(LATE) as unknown as Dataset<WindowSchema<S, C, A>>;
 }
