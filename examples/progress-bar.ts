@@ -5,7 +5,7 @@
 //
 // The bar counts rows entering the first stage (rows read from the sources, when the plan has no
 // stage) against the sources' row count when it is known, and shows rows/s, workers, the bytes
-// moved between threads and the busiest stage so far.
+// moved between threads and the busiest stage so far (its kernels' time, and a statistics pass once done).
 import cliProgress from 'cli-progress';
 import type { ProgressEvent, ProgressObserver } from '@modaflow/core';
 
@@ -65,6 +65,12 @@ export function progressBar(opts: ProgressBarOptions = {}): ProgressObserver {
           if (rows > bar.getTotal()) bar.setTotal(rows);
           bar.update(rows, payload());
         }
+        break;
+      }
+      case 'stage-done': {
+        // A global op's statistics pass ran on this thread before the stage's first batch.
+        const b = busy.get(e.stage);
+        if (b) b.ms += e.statisticsMs;
         break;
       }
       case 'run-done': {

@@ -50,6 +50,17 @@ const rows = table.toArray().map((r, i) => {
 });
 console.table(rows);
 console.log(formatReport(table.report));
+console.log();
+
+// What the run cost: per stage and per barrier on this thread, the bottleneck marked, per-op rows
+// and time. (The steps and op parameters were printed with the plan above: left out here.)
+const analyzed = ds.explain({ analyze: true });
+const [physical = '', perOp = ''] = analyzed.slice(analyzed.indexOf('== Physical plan (analyzed')).split(/(?=^== Per op)/m);
+console.log([
+  ...physical.trimEnd().split('\n').filter((l) => !/^ {2}(Map|Filter|Project) /.test(l)),
+  ...perOp.trimEnd().split('\n').map((l) => l.replace(/^(\s*Map [\w.-]+)\(.*\)( {2}\[rows)/, '$1$2')),
+].join('\n'));
+console.log();
 
 // The result is Arrow: write it as Parquet (pyarrow, pandas, DuckDB read it, tensors included).
 const out = join(mkdtempSync(join(tmpdir(), 'modaflow-demo-')), 'sample.parquet');

@@ -15,4 +15,9 @@ test('the quickstart demo runs on the sample dataset and reports every row', { t
   assert.match(r.stdout, /'sample_012'.*'3×224×224'.*'null'.*false/);
   assert.match(r.stdout, /'sample_001'.*'3×224×224'.*'1×64×259'.*true/);
   assert.match(r.stdout, /wrote .*sample\.parquet/);
+  // explain({ analyze: true }) after the run: the stages' cost, one bottleneck, per-op time.
+  assert.match(r.stdout, /== Physical plan \(analyzed: last run, \d+ workers?, \d+ ms\) ==/);
+  assert.match(r.stdout, /analyzed: \d+ batches.*, rows 12 → 12, cost [\d.]+ ms/);
+  assert.equal((r.stdout.match(/← bottleneck/g) ?? []).length, 1, r.stdout);
+  assert.match(r.stdout, /== Per op \(last run\) ==\n[^]*Map image\.decode {2}\[rows 12 → 12, [\d.]+ ms\]/);
 });

@@ -150,6 +150,11 @@ export interface StageStats {
   rowsOut: number;
   /** Summed kernel time on workers (or inline), ms. */
   busyMs: number;
+  /**
+   * This thread's time in the statistics pass of the stage's global head op (folding the whole
+   * input into its statistics, or running the input again to do so), its input's own time excluded, ms.
+   */
+  statisticsMs: number;
   /** Time the stage waited for its input batches, ms. */
   inputWaitMs: number;
   /** Time the stage held back input because the in-flight bound was reached, ms. */
@@ -165,6 +170,31 @@ export interface StageStats {
   probedInProcess?: { afterBatches: number; poolMsPerBatch: number; inProcessMsPerBatch: number };
 }
 
+/** A barrier's own figures on the coordinating thread (a source, join, union, zip, limit, table op, in-process op). */
+export interface BarrierStats {
+  readonly nodeId: number;
+  /** Batches it yielded. */
+  batches: number;
+  /** Rows it yielded. */
+  rowsOut: number;
+  /** Wall time inside the barrier on this thread, the time of its inputs (stages, other barriers) excluded, ms. */
+  selfMs: number;
+}
+
+/** The figures of a run: per stage (by stage id), and per barrier that ran on this thread (by node id). */
+export class RunStats extends Map<number, StageStats> {
+  readonly barriers = new Map<number, BarrierStats>();
+}
+
+/**
+ * What a stage cost the run, ms of a thread's time: its kernels' busy time (on workers, summed over
+ * them, or on this thread when it ran inline) plus what it took on this thread (the statistics pass
+ * of a global op, dispatching to workers).
+ */
+export function stageCostMs(st: StageStats): number {
+  return st.busyMs + st.statisticsMs + st.dispatchMs;
+}
+
 function adaptFigures(m: { poolMsPerBatch: number; inProcessMsPerBatch: number }): string {
   return `pool ${m.poolMsPerBatch.toFixed(3)} ms per batch, in-process ${m.inProcessMsPerBatch.toFixed(3)}`;
 }
@@ -174,30 +204,75 @@ export function stageLabel(s: Stage): string {
   return s.nodes.map((n) => (n.kind === 'map' ? n.call.op : n.kind)).join(' → ');
 }
 
+/** Barrier nodes of the plan (not fused into a stage), inputs first. */
+function barrierNodes(p: PhysicalPlan): PlanNode[] {
+  const out: PlanNode[] = [];
+  const seen = new Set<PlanNode>();
+  const visit = (n: PlanNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const i of nodeInputs(n)) visit(i);
+    if (!p.byNode.has(n)) out.push(n);
+  };
+  visit(p.root);
+  return out;
+}
+
+const ms = (x: number): string => x.toFixed(1);
+
+/** The cost of a stage, broken down by where it was spent. */
+function costText(s: Stage, st: StageStats): string {
+  const pooled = st.tasks > 0;
+  const kernelsWhere = !pooled ? 'this thread' : st.movedInProcess ? 'workers, then this thread' : 'workers';
+  const here = [
+    ...(s.globalHead ? [`statistics ${ms(st.statisticsMs)}`] : []),
+    ...(pooled ? [`dispatch ${ms(st.dispatchMs)}`] : []),
+  ];
+  if (!pooled) return `cost ${ms(stageCostMs(st))} ms: busy ${ms(st.busyMs)}${here.map((h) => ` + ${h}`).join('')} on this thread`;
+  return `cost ${ms(stageCostMs(st))} ms: busy ${ms(st.busyMs)} on ${kernelsWhere}${here.length ? ` + ${here.join(' + ')} on this thread` : ''}`;
+}
+
 /** The stage list as text, for explain(). */
 export function displayPhysical(p: PhysicalPlan, stats?: ReadonlyMap<number, StageStats>, workers?: number): string {
-  if (p.stages.length === 0) return 'no fused stages: every node runs on the coordinating thread';
-  let bottleneck: number | undefined;
+  const barrierStats = stats instanceof RunStats ? stats.barriers : undefined;
+  const barriers = barrierStats ? barrierNodes(p).filter((n) => barrierStats.has(n.id)) : [];
+  if (p.stages.length === 0 && barriers.length === 0) return 'no fused stages: every node runs on the coordinating thread';
+  // The bottleneck: what cost the run the most time, a stage (on workers or on this thread) or a barrier (on this thread).
+  let bottleneck: { stage?: number; node?: number } | undefined;
   if (stats) {
     let best = -1;
-    for (const s of stats.values()) if (s.busyMs > best) { best = s.busyMs; bottleneck = s.id; }
+    for (const s of stats.values()) { const c = stageCostMs(s); if (c > best) { best = c; bottleneck = { stage: s.id }; } }
+    for (const n of barriers) { const c = barrierStats!.get(n.id)!.selfMs; if (c > best) { best = c; bottleneck = { node: n.id }; } }
   }
   const lines: string[] = [];
+  if (stats) {
+    lines.push('cost = thread time spent: a stage\'s kernels (busy on workers, summed, or on this thread) plus its statistics pass',
+      'and dispatch on this thread; a barrier\'s own time on this thread, inputs excluded. The bottleneck cost the most.');
+  }
+  if (p.stages.length === 0) lines.push('no fused stages: every node runs on the coordinating thread');
   for (const s of p.stages) {
     const where = s.onWorkers ? (workers === 0 ? 'in-process' : 'workers') : 'inline (expressions only)';
     const fused = s.nodes.length > 1 ? `, ${s.nodes.length} steps fused` : '';
     const rows = s.batchRows !== undefined ? `, ≤${s.batchRows} rows per batch by op cost` : '';
     lines.push(`Stage ${s.id} [${where}${fused}${rows}${s.globalHead ? ', after a statistics barrier' : ''}] ← ${nodeLabel(s.input)}${s.input.kind === 'source' ? '' : ` (#${s.input.id})`}`);
-    for (const n of s.nodes) lines.push(`  ${nodeLabel(n)}`);
     const st = stats?.get(s.id);
+    s.nodes.forEach((n, i) => lines.push(`  ${nodeLabel(n)}${st && i === 0 && s.globalHead ? `  [statistics pass ${ms(st.statisticsMs)} ms on this thread]` : ''}`));
     if (st) {
       const tasks = st.tasks > 0 && st.tasks !== st.batches ? ` in ${st.tasks} tasks` : '';
-      lines.push(`  analyzed: ${st.batches} batches${tasks}, rows ${st.rowsIn} → ${st.rowsOut}, busy ${st.busyMs.toFixed(1)} ms, ` +
-        `input wait ${st.inputWaitMs.toFixed(1)} ms, backpressure ${st.backpressureMs.toFixed(1)} ms, ${st.tasks > 0 ? `dispatch ${st.dispatchMs.toFixed(1)} ms, ` : ''}` +
+      lines.push(`  analyzed: ${st.batches} batches${tasks}, rows ${st.rowsIn} → ${st.rowsOut}, ${costText(s, st)}, ` +
+        `input wait ${ms(st.inputWaitMs)} ms, backpressure ${ms(st.backpressureMs)} ms, ` +
         `bytes transferred ${st.bytesTransferred}, copied ${st.bytesCopied}${st.retries ? `, retries ${st.retries}` : ''}` +
         (st.movedInProcess ? `; moved in-process after ${st.movedInProcess.afterBatches} batches (${adaptFigures(st.movedInProcess)})` : '') +
         (st.probedInProcess ? `; tried in-process after ${st.probedInProcess.afterBatches} batches, kept the pool (${adaptFigures(st.probedInProcess)})` : '') +
-        (s.id === bottleneck ? '  ← bottleneck' : ''));
+        (bottleneck?.stage === s.id ? '  ← bottleneck' : ''));
+    }
+  }
+  if (barriers.length > 0) {
+    lines.push('Barriers on this thread:');
+    for (const n of barriers) {
+      const b = barrierStats!.get(n.id)!;
+      lines.push(`  ${nodeLabel(n)} (#${n.id}): ${b.batches} batches, rows out ${b.rowsOut}, cost ${ms(b.selfMs)} ms` +
+        (bottleneck?.node === n.id ? '  ← bottleneck' : ''));
     }
   }
   return lines.join('\n');

@@ -15,7 +15,13 @@ export interface NodeStats {
   rowsIn: number;
   rowsOut: number;
   batches: number;
+  /** Time of the op, ms: its kernel (on workers or this thread) plus, for a global op, its statistics pass. */
   timeMs: number;
+  /**
+   * A global op's statistics pass (folding the whole input into its statistics), on this thread, ms:
+   * part of timeMs; its input's own time is not counted (set by the stage executor).
+   */
+  statsMs?: number;
 }
 
 export interface RunReport {

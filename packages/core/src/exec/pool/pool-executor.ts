@@ -11,8 +11,9 @@ import type { ExecOptions } from '../executor.ts';
 import { resolveOp } from '../../ops/registry.ts';
 import { AbortError, InvalidArgumentError, ModaflowError, OpError, WorkerError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
-import type { PhysicalPlan, Stage, StageStats } from '../physical-plan.ts';
-import { planPhysical, stageLabel } from '../physical-plan.ts';
+import type { OpDef } from '../../ops/define-op.ts';
+import type { BarrierStats, PhysicalPlan, Stage, StageStats } from '../physical-plan.ts';
+import { planPhysical, RunStats, stageLabel } from '../physical-plan.ts';
 import { decodeBatches, encodeBatches } from './transfer.ts';
 import type { HopBytes } from './transfer.ts';
 import { runSteps } from './run-steps.ts';
@@ -80,6 +81,8 @@ interface Done {
   readonly steps?: readonly StepStats[];
   readonly workerMs: number;
   readonly roundTripMs: number;
+  /** This batch's share of its task's queue wait (the task's round trip less its worker time); 0 when left out. */
+  readonly queueWaitMs?: number;
   readonly bytesCopied: number;
   readonly bytesTransferred: number;
   readonly bytesOut: number;
@@ -147,8 +150,10 @@ function abortError(): AbortError {
 export class StageExecutor extends InProcessExecutor {
   readonly physical: PhysicalPlan;
   readonly pool: PoolOptions;
-  /** Per-stage figures, filled as the run proceeds. */
-  readonly stageStats = new Map<number, StageStats>();
+  /** Per-stage figures, and each barrier's own time on this thread, filled as the run proceeds. */
+  readonly stageStats = new RunStats();
+  /** The step (stage or barrier) whose code runs on this thread now; see timed(). */
+  private running: TimingFrame | null = null;
   /**
    * Set (to 1) when the run is cancelled: a queued task reads it before each batch and returns
    * at once (shared memory, so it is seen while the task waits in a worker's queue).
@@ -169,7 +174,7 @@ export class StageExecutor extends InProcessExecutor {
     this.pool = pool;
     this.physical = physical;
     for (const s of physical.stages) {
-      this.stageStats.set(s.id, { id: s.id, batches: 0, tasks: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, inputWaitMs: 0, backpressureMs: 0, dispatchMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
+      this.stageStats.set(s.id, { id: s.id, batches: 0, tasks: 0, rowsIn: 0, rowsOut: 0, busyMs: 0, statisticsMs: 0, inputWaitMs: 0, backpressureMs: 0, dispatchMs: 0, bytesTransferred: 0, bytesCopied: 0, retries: 0 });
     }
   }
 
@@ -200,7 +205,76 @@ export class StageExecutor extends InProcessExecutor {
 
   protected override exec(n: PlanNode): AsyncIterable<Chunk> {
     const s = this.physical.byTop.get(n);
-    return s ? this.stage(s) : super.exec(n);
+    if (s) return this.timed(this.stage(s));
+    let b = this.stageStats.barriers.get(n.id);
+    if (!b) { b = { nodeId: n.id, batches: 0, rowsOut: 0, selfMs: 0 }; this.stageStats.barriers.set(n.id, b); }
+    return this.timed(super.exec(n), b);
+  }
+
+  /**
+   * The steps' own time on this thread. Every step's iterator (stages and barriers) is timed while
+   * it is pulled; what its inputs took while it pulled them is subtracted, so a barrier's selfMs is
+   * its own work (a join's build and probe, a source's reading) and not its inputs'. The plan is
+   * pulled one step at a time (each step awaits its input), so the steps nest as calls do.
+   */
+  private timed(it: AsyncIterable<Chunk>, b?: BarrierStats): AsyncIterable<Chunk> {
+    const ex = this;
+    const step = async (pull: () => Promise<IteratorResult<Chunk>>): Promise<IteratorResult<Chunk>> => {
+      const frame: TimingFrame = { parent: ex.running, inner: 0 };
+      ex.running = frame;
+      const t0 = performance.now();
+      try {
+        const r = await pull();
+        if (b && !r.done) { b.batches++; b.rowsOut += r.value.length; }
+        return r;
+      } finally {
+        const elapsed = performance.now() - t0;
+        ex.running = frame.parent;
+        if (frame.parent) frame.parent.inner += elapsed;
+        if (b) b.selfMs += Math.max(0, elapsed - frame.inner);
+      }
+    };
+    return {
+      [Symbol.asyncIterator]: (): AsyncIterator<Chunk> => {
+        const inner = it[Symbol.asyncIterator]();
+        return {
+          next: () => step(() => inner.next()),
+          return: (v?: unknown) => step(() => (inner.return ? inner.return(v) : Promise.resolve({ done: true as const, value: v }))),
+        };
+      },
+    };
+  }
+
+  /**
+   * A global op's statistics pass, timed: this thread's time folding the input into the op's
+   * statistics (or running the input again, when the planner chose to recompute it), without the
+   * time the input took to arrive. Counted in the op's report time (and statsMs), and by stage().
+   */
+  private async timedStatistics(n: Extract<PlanNode, { kind: 'map' }>, def: OpDef<unknown, unknown, unknown>, input: AsyncIterable<Chunk>): Promise<{ stats: unknown; input: AsyncIterable<Chunk> | Iterable<Chunk>; ms: number }> {
+    let waited = 0;
+    const waiting: AsyncIterable<Chunk> = {
+      [Symbol.asyncIterator]: () => {
+        const it = input[Symbol.asyncIterator]();
+        return {
+          next: async () => { const t = performance.now(); try { return await it.next(); } finally { waited += performance.now() - t; } },
+          return: (v?: unknown) => (it.return ? it.return(v) : Promise.resolve({ done: true as const, value: v })),
+        };
+      },
+    };
+    const node = this.report.node(n.id, n.call.op);
+    const before = node.timeMs;
+    const t0 = performance.now();
+    const r = await super.statisticsStage(n, def, waiting);
+    const ms = Math.max(0, performance.now() - t0 - waited);
+    // (The base class counts the pass's whole wall time, input included: counted here without it.)
+    node.timeMs = before + ms;
+    node.statsMs = (node.statsMs ?? 0) + ms;
+    return { ...r, ms };
+  }
+
+  protected override async statisticsStage(n: Extract<PlanNode, { kind: 'map' }>, def: OpDef<unknown, unknown, unknown>, input: AsyncIterable<Chunk>): Promise<{ stats: unknown; input: AsyncIterable<Chunk> | Iterable<Chunk> }> {
+    const r = await this.timedStatistics(n, def, input);
+    return { stats: r.stats, input: r.input };
   }
 
   private steps(s: Stage, globalStats: unknown): StepSpec[] {
@@ -245,7 +319,8 @@ export class StageExecutor extends InProcessExecutor {
       const head = s.nodes[0] as Extract<PlanNode, { kind: 'map' }>;
       const def = await resolveOp(head.call.op, head.call.module);
       // Cached input or a second run of it, as the planner chose (split-global-op).
-      const r = await this.statisticsStage(head, def, input);
+      const r = await this.timedStatistics(head, def as OpDef<unknown, unknown, unknown>, input);
+      st.statisticsMs += r.ms;
       globalStats = r.stats;
       input = Array.isArray(r.input) ? drain(r.input) : (r.input as AsyncIterable<Chunk>);
     }
@@ -254,7 +329,7 @@ export class StageExecutor extends InProcessExecutor {
     if (rows !== undefined) input = cutBatches(input, rows);
     if (!s.onWorkers || this.pool.workers === 0) yield* this.inline(s, steps, input);
     else yield* this.pooled(s, steps, input, rows === undefined);
-    this.emit({ type: 'stage-done', stage: s.id, batches: st.batches, rowsIn: st.rowsIn, rowsOut: st.rowsOut });
+    this.emit({ type: 'stage-done', stage: s.id, batches: st.batches, rowsIn: st.rowsIn, rowsOut: st.rowsOut, statisticsMs: st.statisticsMs });
   }
 
   private async *inline(s: Stage, steps: StepSpec[], input: AsyncIterable<Chunk>, seq = 0): AsyncGenerator<Chunk> {
@@ -291,7 +366,7 @@ export class StageExecutor extends InProcessExecutor {
     if (this.pool.progress) this.emit({
       type: 'batch-done', stage: s.id, seq: d.seq, rowsIn, rowsOut: chunk.length, bytesIn: d.bytesOut, bytesOut: chunk.length ? chunkBytes(chunk) : 0,
       bytesCopied: d.bytesCopied, bytesTransferred: d.bytesTransferred, workerMs: d.workerMs, roundTripMs: d.roundTripMs,
-      queueWaitMs: Math.max(0, d.roundTripMs - d.workerMs),
+      queueWaitMs: d.queueWaitMs ?? 0,
       ops: d.steps!.map((x) => ({ nodeId: x.nodeId, name: x.name, rowsIn: x.rowsIn, rowsOut: x.rowsOut, timeMs: x.timeMs })),
     });
     this.failures(d.failures!);
@@ -553,11 +628,16 @@ export class StageExecutor extends InProcessExecutor {
     const st = reply.stats;
     const out: Done[] = [];
     let ok = 0, f = 0, e = 0;
+    // The task's queue wait (its round trip less the worker time of all its batches), shared by
+    // its batches: each batch's round trip is the task's, which holds the other batches' work too.
+    let taskWorkerMs = 0;
+    for (let i = 0; i < sent.length; i++) if (st[i * stride] === 1) taskWorkerMs += st[i * stride + 1]!;
+    const queueWaitMs = Math.max(0, roundTripMs - taskWorkerMs) / sent.length;
     for (let i = 0; i < sent.length; i++) {
       const seq = seq0 + i, at = i * stride;
       if (st[at] !== 1) {
         const err = reply.errors[e]?.[0] === i ? reply.errors[e++]![1] : { name: 'Error', code: 'MF_WORKER', message: 'a worker returned no result for this batch' };
-        out.push({ seq, error: fromWire(err), workerMs: 0, roundTripMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 });
+        out.push({ seq, error: fromWire(err), workerMs: 0, roundTripMs, queueWaitMs, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 });
         continue;
       }
       const stepStats: StepStats[] = [];
@@ -570,7 +650,7 @@ export class StageExecutor extends InProcessExecutor {
       const failures = reply.failures[f]?.[0] === i ? reply.failures[f++]![1] : NO_FAILURES;
       const b = sent[i]!;
       out.push({
-        seq, chunk: chunks[ok++]!, failures, steps: stepStats, workerMs: st[at + 1]!, roundTripMs,
+        seq, chunk: chunks[ok++]!, failures, steps: stepStats, workerMs: st[at + 1]!, roundTripMs, queueWaitMs,
         bytesCopied: b.copied + st[at + 2]!, bytesTransferred: b.transferred + st[at + 3]!, bytesOut: b.copied + b.transferred,
       });
     }
@@ -590,6 +670,13 @@ export class StageExecutor extends InProcessExecutor {
     const empty: Chunk = { schema: this.schemaOf(s.top), columns: {}, length: 0, rowIds: new Float64Array(0) };
     return { seq, chunk: empty, failures, steps: [], workerMs: 0, roundTripMs: 0, bytesCopied: 0, bytesTransferred: 0, bytesOut: 0 };
   }
+}
+
+/** A step being timed on this thread (see StageExecutor.timed). */
+interface TimingFrame {
+  readonly parent: TimingFrame | null;
+  /** Time its inputs took while it pulled them, ms. */
+  inner: number;
 }
 
 /** `first`, then the rest of an input already started. */

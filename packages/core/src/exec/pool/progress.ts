@@ -31,16 +31,31 @@ export type ProgressEvent =
       /** Column bytes copied before the hop to the worker and back (0 when everything was transferred). */
       readonly bytesCopied: number;
       readonly bytesTransferred: number;
-      /** Time the task spent on the worker, ms. */
+      /** Time this batch spent on the worker, ms. */
       readonly workerMs: number;
-      /** Dispatch to result, ms (worker time plus queueing and messaging). */
+      /**
+       * Dispatch to result of the task that carried this batch, ms (the worker time of all its
+       * batches plus queueing and messaging); the batches of one task share it.
+       */
       readonly roundTripMs: number;
-      /** Time the task waited in the pool's queue or on the wire, ms (roundTrip − worker). */
+      /**
+       * This batch's share of the time its task waited in the pool's queue or on the wire, ms: the
+       * task's round trip less the worker time of all its batches, divided among its batches (so
+       * the shares of one task add up to its wait; 0 for a batch run on this thread).
+       */
       readonly queueWaitMs: number;
       readonly ops: readonly OpProgress[];
     }
   | { readonly type: 'batch-retry'; readonly stage: number; readonly seq: number; readonly attempt: number; readonly reason: string }
-  | { readonly type: 'stage-done'; readonly stage: number; readonly batches: number; readonly rowsIn: number; readonly rowsOut: number }
+  | {
+      readonly type: 'stage-done';
+      readonly stage: number;
+      readonly batches: number;
+      readonly rowsIn: number;
+      readonly rowsOut: number;
+      /** This thread's time in the statistics pass of the stage's global op before its first batch, ms (0 without one). */
+      readonly statisticsMs: number;
+    }
   | { readonly type: 'run-done'; readonly rowsIn: number; readonly rowsOut: number; readonly wallMs: number; readonly error?: string };
 
 /** Anything with `next`: an rxjs Subject or Observer. */
