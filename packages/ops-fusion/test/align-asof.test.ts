@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { dt, fromRows } from '@modaflow/core';
-import { alignAsof, asofIndices } from '../src/index.ts';
+import { dt, dtypeToString, fromRows } from '@modaflow/core';
+import type { Dataset, DType, ModaflowError, Schema } from '@modaflow/core';
+import { alignAsof, asofIndices, interpolate } from '../src/index.ts';
 import type { AsofDirection } from '../src/index.ts';
 import { column } from './helpers.ts';
 
@@ -73,6 +74,49 @@ test('timestamp keys take tolerances with units; mismatched units are refused wi
   await assert.rejects(alignAsof(left, withNull, { on: 't' }).compute(), /null.*isNotNull/);
 });
 
+test('key dtypes are checked when the plan is built (alignAsof and interpolate): the pairs the key reader takes run, the others are refused naming op, column, both dtypes and the conversion', async () => {
+  const KINDS: [DType, (x: number) => unknown][] = [
+    [dt.timestamp('ns'), BigInt], [dt.timestamp('us'), BigInt], [dt.int64(), BigInt], [dt.uint64(), BigInt],
+    [dt.int32(), Number], [dt.uint8(), Number], [dt.float32(), Number], [dt.float64(), Number], [dt.utf8(), String],
+  ];
+  // What the run-time key reader puts on one scale: one timestamp unit, 64-bit integers, or narrower numbers.
+  const scale = (t: DType) => (t.kind === 'timestamp' ? `ts-${t.unit}` : t.kind === 'int64' || t.kind === 'uint64' ? 'i64' : t.kind === 'utf8' ? null : 'f64');
+  const ops = [
+    { op: 'fusion.align-asof', sides: ['left', 'right'], make: (l: Dataset<Schema>, r: Dataset<Schema>) => alignAsof(l, r, { on: 't' }), want: [0, 1.5, 3] },
+    { op: 'fusion.interpolate', sides: ['target', 'source'], make: (l: Dataset<Schema>, r: Dataset<Schema>) => interpolate(l, r, { on: 't', columns: ['v'] }), want: [0.75, 2.25, 3] },
+  ];
+  let ran = 0, refused = 0;
+  for (const [lt, lf] of KINDS) {
+    for (const [rt, rf] of KINDS) {
+      const left = fromRows([1, 3, 5].map((t) => ({ t: lf(t) })), { t: lt }) as unknown as Dataset<Schema>;
+      const right = fromRows([0, 2, 4].map((t, i) => ({ t: rf(t), v: i * 1.5 })), { t: rt, v: dt.float64() }) as unknown as Dataset<Schema>;
+      const pair = `${dtypeToString(lt)} / ${dtypeToString(rt)}`;
+      for (const o of ops) {
+        if (scale(lt) !== null && scale(lt) === scale(rt)) {
+          assert.deepEqual(column(await o.make(left, right).compute(), 'v'), o.want, `${o.op} ${pair}`);
+          ran++;
+          continue;
+        }
+        assert.throws(() => o.make(left, right), (e: unknown) => {
+          const err = e as ModaflowError;
+          assert.equal(err.code, 'MF_DTYPE_MISMATCH', pair);
+          assert.equal(err.op, o.op, pair);
+          assert.equal(err.column, 't', pair);
+          // Both dtypes are named, or (a key that is no number at all) the one at fault and its side.
+          const bad = [lt, rt].filter((t) => scale(t) === null);
+          if (bad.length === 0) for (const t of [lt, rt]) assert.ok(err.message.includes(dtypeToString(t)), `${pair}: ${err.message}`);
+          else assert.match(err.message, new RegExp(`is ${dtypeToString(bad[0]!)} on the (${o.sides.join('|')})`), pair);
+          assert.match(err.fix ?? '', bad.length === 0 && (lt.kind === 'timestamp' || rt.kind === 'timestamp') ? /convertTimeUnit/ : /cast/, `${pair}: ${err.fix}`);
+          return true;
+        }, `${o.op} ${pair}`);
+        refused++;
+      }
+    }
+  }
+  assert.equal(ran + refused, KINDS.length * KINDS.length * 2);
+  assert.ok(ran >= 2 * 22 && refused >= 2 * 50, `${ran} ran, ${refused} refused`);
+});
+
 test('keys spanning more than 2^52 units stay exact (bigint path)', async () => {
   const big = 2n ** 62n;
   const left = fromRows([{ t: 0n }, { t: big }, { t: big + 1n }], { t: dt.int64() });
@@ -120,23 +164,48 @@ test('law: asofIndices equals a brute-force reference (any order, ties, groups, 
   }), { numRuns: 300 });
 });
 
-test('law: backward never looks ahead, respects tolerance, and aligned times are monotone in left time', async () => {
-  await fc.assert(fc.asyncProperty(streamArb, fc.integer({ min: 1, max: 9 }), async ({ lk, rk, tol, exact }, batchSize) => {
+test('law: every direction keeps to its side and the tolerance, nearest finds no closer key (a tie goes backward), a row is unmatched only when no key qualifies, and matched times are monotone in left time per group', async () => {
+  await fc.assert(fc.asyncProperty(streamArb, fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.boolean(), async ({ lk, rk: rk0, groups, seed, dir, tol, exact }, batchSize, useBy, sortRight) => {
+    // A sorted right side takes the one-pass merge path (without `by`), an unsorted one the general path.
+    const rk = sortRight ? [...rk0].sort((a, b) => a - b) : rk0;
+    const nG = useBy ? groups : 1;
+    const mod = (x: number) => ((x % nG) + nG) % nG;
     const sortedL = [...lk].sort((a, b) => a - b);
-    const left = fromRows(sortedL.map((t) => ({ t: BigInt(t) })), { t: dt.timestamp('ms') });
-    const right = fromRows(rk.map((t) => ({ t: BigInt(t) })), { t: dt.timestamp('ms') });
-    const out = await alignAsof(left, right, { on: 't', allowExactMatches: exact, rightKeyAs: 'tr', ...(tol === Infinity ? {} : { tolerance: tol }) }).compute({ batchSize });
-    const t = column(out, 't') as bigint[], tr = column(out, 'tr') as (bigint | null)[];
-    let last: bigint | null = null;
+    const left = fromRows(sortedL.map((t, i) => ({ t: BigInt(t), g: mod(i * 7 + seed) })), { t: dt.timestamp('ms'), g: dt.int32() });
+    const rg = rk.map((_, j) => mod(j * 5 + seed));
+    // rgCopy: the matched right row's group, as the output shows it (`by` columns are not repeated).
+    const right = fromRows(rk.map((t, j) => ({ t: BigInt(t), g: rg[j]!, rgCopy: rg[j]! })), { t: dt.timestamp('ms'), g: dt.int32(), rgCopy: dt.int32() });
+    const opts = { on: 't' as const, direction: dir, allowExactMatches: exact, rightKeyAs: 'tr', ...(useBy ? { by: 'g' as const } : {}), ...(tol === Infinity ? {} : { tolerance: tol }) };
+    const out = await alignAsof(left as unknown as Dataset<Schema>, (useBy ? right : right.drop('g')) as unknown as Dataset<Schema>, opts).compute({ batchSize });
+    const t = (column(out, 't') as bigint[]).map(Number), g = column(out, 'g') as number[];
+    const tr = column(out, 'tr') as (bigint | null)[], mg = column(out, 'rgCopy') as (number | null)[];
+    // The keys a row may match: its group, its side (strictly with allowExactMatches false), within tolerance.
+    const allowed = (x: number, grp: number, y: number, j: number) => (!useBy || rg[j] === grp) && (exact || y !== x) && Math.abs(x - y) <= tol
+      && (dir === 'backward' ? y <= x : dir === 'forward' ? y >= x : true);
+    const last = new Map<number, number>();
     t.forEach((x, i) => {
-      const y = tr[i];
-      if (y === null || y === undefined) return;
-      assert.ok(exact ? y <= x : y < x, 'never looks ahead');
-      if (tol !== Infinity) assert.ok(x - y <= BigInt(tol), 'within tolerance');
-      if (last !== null) assert.ok(y >= last, 'monotone');
-      last = y;
+      const cands = rk.filter((y, j) => allowed(x, g[i]!, y, j));
+      const got = tr[i];
+      if (got === null || got === undefined) {
+        assert.deepEqual(cands, [], `row ${i} (t ${x}) unmatched though keys qualify`);
+        return;
+      }
+      const y = Number(got);
+      assert.ok(rk.some((k, j) => k === y && allowed(x, g[i]!, k, j)), `row ${i}: matched ${y} is not an allowed key`);
+      if (useBy) assert.equal(mg[i], g[i], `row ${i}: matched another group`);
+      // backward: the last allowed key; forward: the first; nearest: the closest, a tie backward.
+      const best = dir === 'backward' ? Math.max(...cands) : dir === 'forward' ? Math.min(...cands)
+        : cands.reduce((b, c) => (Math.abs(x - c) < Math.abs(x - b) || (Math.abs(x - c) === Math.abs(x - b) && c < b) ? c : b));
+      assert.equal(y, best, `row ${i} (t ${x}): ${dir} matched ${y}, want ${best}`);
+      // Monotone per group. Not for nearest without exact matches: excluding x itself can move the
+      // match back (keys 4, 5, 6: t = 4 takes 5, t = 5 ties 4 and 6 and takes 4).
+      if (dir !== 'nearest' || exact) {
+        const prev = last.get(g[i]!);
+        if (prev !== undefined) assert.ok(y >= prev, `row ${i}: ${y} after ${prev} in group ${g[i]}`);
+        last.set(g[i]!, y);
+      }
     });
-  }), { numRuns: 40 });
+  }), { numRuns: 150 });
 });
 
 test('law: an unsorted left gives, row for row, what its sorted version gives', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { dt, fromRows } from '@modaflow/core';
-import type { DType, Tensor } from '@modaflow/core';
+import type { DType, ModaflowError, Tensor } from '@modaflow/core';
 import { earlyFuse, lateFuse, maskMissing, impute, modalityDropout, partWidths } from '../src/index.ts';
 import type { FusePart } from '../src/index.ts';
 import { column } from './helpers.ts';
@@ -181,4 +181,57 @@ test('modality dropout: seeded per row (same result for any batch size), keeps o
   assert.ok(dropped > 30 && dropped < 120, `about half of a dropped (${dropped})`);
   const none = await fromRows(rows, schema).map(modalityDropout({ columns: schema, p: 0 })).compute();
   assert.deepEqual(column(none, 'b'), rows.map((r) => r.b));
+});
+
+test('early fusion refuses a negative, NaN or infinite weight when the plan is built, naming the part and the fix', () => {
+  const V3 = dt.tensor(dt.float32(), [3]);
+  for (const weight of [-1, -1e-9, NaN, Infinity, -Infinity, '2' as unknown as number]) {
+    assert.throws(() => earlyFuse({ parts: [{ column: 's', dtype: dt.float64() }, { column: 'a', dtype: V3, weight }], output: 'x' }), (e: unknown) => {
+      const err = e as ModaflowError;
+      assert.equal(err.op, 'fusion.early-fuse');
+      assert.equal(err.column, 'a');
+      assert.match(err.message, new RegExp(`part 'a' has weight ${String(weight)}; a weight is a finite number >= 0`));
+      assert.match(err.fix ?? '', /weight >= 0/);
+      return true;
+    }, String(weight));
+  }
+  for (const weight of [0, 0.5, 1, 1e6]) earlyFuse({ parts: [{ column: 'a', dtype: V3, weight }], output: 'x' });
+});
+
+test('early fusion: a NaN or ±Infinity in a part, or a value scaled past float32, is a row error naming op, part and row (checkFinite: false lets it through); a huge part still l2-normalizes', async () => {
+  const V3 = dt.tensor(dt.float64(), [3]);
+  const vec = (...v: number[]) => ({ data: Float64Array.from(v), shape: [3] });
+  const rows = [
+    { a: vec(1, 2, 3), s: 1 },
+    { a: vec(1, NaN, 3), s: 1 },
+    { a: vec(1, 2, 3), s: -Infinity },
+    { a: vec(1, 2, 3), s: 1e39 }, // finite in float64, Infinity in float32
+    { a: vec(3e200, 0, -4e200), s: 2 },
+  ];
+  const ds = fromRows(rows, { a: V3, s: dt.float64() });
+  const fuse = (checkFinite?: boolean) => ds.map(earlyFuse({ parts: [{ column: 'a', dtype: V3, normalize: 'l2' }, { column: 's', dtype: dt.float64() }], output: 'x', ...(checkFinite === undefined ? {} : { checkFinite }) }));
+  await assert.rejects(fuse().compute(), (e: unknown) => {
+    const err = e as ModaflowError;
+    assert.equal(err.op, 'fusion.early-fuse');
+    assert.equal(err.column, 'a');
+    assert.equal(err.row, 1);
+    assert.match(err.message, /part 'a' has NaN at element 1 — fix: .*checkFinite: false/);
+    return true;
+  });
+  const q = await fuse().compute({ onError: 'quarantine' });
+  assert.equal(q.report.quarantined, 3);
+  assert.deepEqual(column(q.report.quarantine!, 'source_row'), [1n, 2n, 3n]);
+  assert.deepEqual(column(q.report.quarantine!, 'column'), ['a', 's', 's']);
+  const msgs = column(q.report.quarantine!, 'message') as string[];
+  assert.match(msgs[1]!, /part 's' has -Infinity at element 0/);
+  assert.match(msgs[2]!, /part 's' element 0 \(1e\+39\) is Infinity in float32 after normalize 'none' and weight 1 — fix: normalize the part/);
+  const x = column(q, 'x').map(arr);
+  const n = Math.sqrt(14);
+  assert.deepEqual(x, [[1 / n, 2 / n, 3 / n, 1].map(f32), [0.6, 0, -0.8, 2].map(f32)]); // Σx² of row 4 overflows: it was zeros
+  const through = column(await fuse(false).compute(), 'x').map(arr);
+  assert.equal(through.length, 5);
+  assert.deepEqual(through[1], [0, NaN, 0, 1]); // a NaN norm: scale 0, the NaN stays
+  assert.deepEqual(through[2]!.slice(3), [-Infinity]);
+  assert.deepEqual(through[3]!.slice(3), [Infinity]);
+  assert.throws(() => earlyFuse({ parts: [{ column: 'a', dtype: V3 }], output: 'x', checkFinite: 'no' as unknown as boolean }), /checkFinite must be true or false/);
 });

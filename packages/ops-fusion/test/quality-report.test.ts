@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dt, fromRows } from '@modaflow/core';
@@ -50,4 +50,38 @@ test('qualityReport measures completeness, duplicate ids and content, rule viola
   assert.equal(clean.ok, true);
   await assert.rejects(qualityReport(ds, { idColumn: 'nope' }), /id column 'nope' is not in the dataset/);
   await assert.rejects(qualityReport(ds, { rules: [{ column: 'label', regex: '(' }] }), /does not compile/);
+});
+
+test('qualityReport opens and reads every referenced file: missing, broken paths, directories and unreadable files are reported by reason, in row order', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'mf-quality-files-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'ok.bin'), 'bytes');
+  mkdirSync(join(root, 'dir'));
+  symlinkSync(join(root, 'gone.bin'), join(root, 'dangling.bin'));
+  // 40 present and absent files around the odd cases: the checks run 16 at a time, the report is in row order.
+  const paths = ['ok.bin', 'nope.bin', 'dir', 'ok.bin/inside', 'dangling.bin', ...Array.from({ length: 40 }, (_, i) => (i % 3 ? 'ok.bin' : `absent-${i}.bin`))];
+  const unreadable: string[] = [];
+  if (process.getuid?.() !== 0) {
+    writeFileSync(join(root, 'locked.bin'), 'secret');
+    chmodSync(join(root, 'locked.bin'), 0o000);
+    unreadable.push(join(root, 'locked.bin'));
+  } else {
+    t.diagnostic('running as root: mode bits do not stop root from reading, so the chmod 000 case is skipped');
+  }
+  // Write-only for everyone, root included (the kernel checks the owner bits): stat says a 0-byte regular file.
+  if (existsSync('/proc/sys/vm/compact_memory')) unreadable.push('/proc/sys/vm/compact_memory');
+  if (unreadable.length === 0) t.diagnostic('no file this process cannot read here (root, no /proc/sys/vm/compact_memory): the unreadable case is not exercised');
+  const all = [...paths, ...unreadable];
+  const ds = fromRows(all.map((path, id) => ({ id, path })), { id: dt.int32(), path: dt.utf8() });
+  for (const hashFiles of [false, true]) {
+    const q = await qualityReport(ds, { fileColumns: ['path'], root, hashFiles, examples: 100 });
+    const missing = q.findings.find((f) => f.metric === 'missing_files')!;
+    const want = all.flatMap((p, i) => (p === 'ok.bin' ? [] : [i]));
+    assert.deepEqual(missing.rows, want, `hashFiles ${hashFiles}`);
+    assert.equal(missing.value, want.length);
+    const absent = 3 + paths.filter((p) => p.startsWith('absent-')).length; // nope.bin, ok.bin/inside, dangling.bin
+    assert.equal(missing.detail, `path does not name a readable regular file: ${absent} missing, 1 not a regular file${unreadable.length ? `, ${unreadable.length} unreadable` : ''}`);
+    assert.deepEqual(q.findings.find((f) => f.metric === 'empty_files')!.rows, []);
+    if (hashFiles) assert.equal(q.findings.find((f) => f.metric === 'duplicate_file_content')!.value, paths.filter((p) => p === 'ok.bin').length - 1);
+  }
 });

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { dt, fromRows } from '@modaflow/core';
 import { modalityDropout, zscoreFilter } from '../src/index.ts';
 import { addExact, exactSum, roundExact } from '../src/util/exact-sum.ts';
+import { reduceTensor } from '../src/util/reduce.ts';
 import { column } from './helpers.ts';
 
 interface Golden {
@@ -211,5 +212,61 @@ test('tensor reductions equal a plain JS reduction followed by the pandas z-scor
       assert.ok(ids.length < rows.length, `${what}: something is dropped`);
       ids.forEach((id, k) => assert.ok(Math.abs(z[k]! - zRef[id]!) <= 1e-9 * Math.max(1, zRef[id]!), `${what} row ${id}: ${z[k]} vs ${zRef[id]}`));
     }
+  }
+});
+
+/** A finite double as m·2^e with m an integer (exact). */
+function parts(x: number): [bigint, number] {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, Math.abs(x));
+  const bits = v.getBigUint64(0), be = Number(bits >> 52n), frac = bits & ((1n << 52n) - 1n);
+  return be === 0 ? [frac, -1074] : [frac | (1n << 52n), be - 1075];
+}
+
+/** √(Σx² / d) of finite doubles, exactly up to its final rounding (128 extra bits before it). */
+function exactRootMeanSquare(xs: readonly number[], d: number): number {
+  const ps = xs.map(parts);
+  const e0 = Math.min(...ps.map(([, e]) => e));
+  const s = ps.reduce((a, [m, e]) => a + m * m * (1n << BigInt(2 * (e - e0))), 0n); // Σx² = s·2^(2·e0)
+  let q = (s << 256n) / BigInt(d), r = 1n << BigInt(Math.ceil(q.toString(2).length / 2));
+  for (let prev = 0n; r !== prev;) { prev = r; r = (r + q / r) >> 1n; } // Newton from above: floor √q
+  while (r * r > q) r--;
+  q = r; // √(Σx²/d) = q·2^(e0 − 128)
+  return Number(q) * 2 ** -128 * 2 ** e0; // (2^(e0 − 128) alone could underflow)
+}
+
+test('rms and l2 of a finite tensor stay finite and exact near 1e200 and 1e-200 (no overflow of x², no silent no-value); mean too', () => {
+  const rows = [[1e200, -3e200, 2.5e200], [1e308, -1e307, 5e307, 1e300], [1e-200, -3e-200, 7e-201], [1e-300, -3e-305, 2e-301], [3e-5, 1e200, 7]];
+  for (const xs of rows) {
+    for (const [how, d] of [['rms', xs.length], ['l2', 1]] as const) {
+      const got = reduceTensor(Float64Array.from(xs), how), want = exactRootMeanSquare(xs, d);
+      assert.ok(Number.isFinite(got) && Math.abs(got - want) <= 4e-16 * want, `${how}(${xs}) = ${got}, exactly ${want}`);
+    }
+  }
+  // The mean of the largest doubles: their sum overflows, the mean does not.
+  assert.equal(reduceTensor([1.7e308, 1.7e308], 'mean'), 1.7e308);
+  assert.equal(reduceTensor([-1.7e308, -1.5e308], 'mean'), -1.6e308);
+  // Non-finite in, as before: NaN sticks, an infinite element gives Infinity.
+  assert.ok(Number.isNaN(reduceTensor([1e200, NaN], 'rms')));
+  assert.equal(reduceTensor([1, -Infinity], 'l2'), Infinity);
+  assert.equal(reduceTensor([1e200, -Infinity], 'max-abs'), Infinity);
+});
+
+test('law: reductions commute with power-of-two scaling (exact: the same bits as the unscaled row times 2^k, for k far past the square overflow)', () => {
+  fc.assert(fc.property(
+    fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }).filter((x) => x === 0 || Math.abs(x) > 1e-3), { minLength: 1, maxLength: 12 }),
+    fc.integer({ min: -900, max: 900 }), fc.constantFrom('rms', 'l2', 'mean', 'max-abs' as const),
+    (xs, k, how) => {
+      const s = 2 ** k;
+      assert.equal(reduceTensor(xs.map((x) => x * s), how), reduceTensor(xs, how) * s);
+    }), { numRuns: 500 });
+});
+
+test('zscoreFilter on tensors near 1e200: reduced rows keep their values (were dropped as "no value" when x² overflowed)', async () => {
+  const V3 = dt.tensor(dt.float64(), [3]);
+  const d = fromRows([1, 2, 3, 4, 1000].map((k, id) => ({ id, t: { data: Float64Array.of(k * 1e200, -k * 1e200, k * 2e200), shape: [3] } })), { id: dt.int32(), t: V3 });
+  for (const reduce of ['rms', 'l2'] as const) {
+    const out = await d.map(zscoreFilter({ column: 't', dtype: V3, reduce, robust: true, threshold: 3 })).compute();
+    assert.deepEqual(column(out, 'id'), [0, 1, 2, 3], reduce); // only the outlier goes
   }
 });

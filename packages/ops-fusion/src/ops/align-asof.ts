@@ -3,15 +3,15 @@
 import type * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, Schema, Simplify, TableOpCall, TimeUnit } from '@modaflow/core';
 import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, InvalidArgumentError, ColumnNotFoundError, DTypeMismatchError } from '@modaflow/core';
-import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
-import { KeyReader, keyReaders, lastAtMost, lastBelowFromLe, mergeKeys, mergeLe, orderBy, readKeys, toleranceOn, type MergeKeys } from '../util/keys.ts';
+import { parseDuration, unitOf } from '../util/time-units.ts';
+import { KeyReader, checkKeyDtypes, keyReaders, lastAtMost, lastBelowFromLe, mergeKeys, mergeLe, orderBy, readKeys, toleranceOn, type MergeKeys } from '../util/keys.ts';
 import { groupCodes, takeOrNull } from '../util/columns.ts';
 import { scratchI32 } from '../util/scratch.ts';
 
 export type AsofDirection = 'backward' | 'forward' | 'nearest';
 
 export interface AlignAsofParams {
-  /** Time key column, present in both inputs with the same dtype (timestamps of the same unit). */
+  /** Time key column of both inputs: timestamps of one unit, or numbers the key reader compares (checkKeyDtypes). */
   readonly on: string;
   /** Group key column(s): rows match only within equal groups (a device id). */
   readonly by?: string | readonly string[];
@@ -47,14 +47,7 @@ function validate(p: AlignAsofParams, inputs: readonly Schema[]): void {
   }
   const [l, r] = inputs as [Schema, Schema];
   const lt = need(l, p.on, 'left'), rt = need(r, p.on, 'right');
-  if (!isTimeKeyType(lt)) {
-    throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `key '${p.on}' is ${dtypeToString(lt)}; it must be a timestamp or a number`, { op: OP, column: p.on, fix: 'align on a timestamp or numeric column' });
-  }
-  if (unitOf(lt) !== unitOf(rt) || (lt.kind === 'timestamp') !== (rt.kind === 'timestamp')) {
-    throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `key '${p.on}' is ${dtypeToString(lt)} on the left and ${dtypeToString(rt)} on the right`, {
-      op: OP, column: p.on, fix: "convert one side explicitly with convertTimeUnit({ column, to: '<unit>' }) so both keys have the same unit",
-    });
-  }
+  checkKeyDtypes([lt, rt], OP, p.on, ['left', 'right']);
   toleranceOf(p, lt);
   const by = byList(p);
   for (const b of by) {

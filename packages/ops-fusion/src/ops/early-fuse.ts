@@ -5,6 +5,7 @@ import * as arrow from 'apache-arrow';
 import type { DType, FixedShapeTensor, Float32, OpCall } from '@modaflow/core';
 import { defineOp, dt, InvalidArgumentError, toArrowType } from '@modaflow/core';
 import { cellNumbers, checkNumericPart, staticWidth } from '../util/parts.ts';
+import { reduceTensor } from '../util/reduce.ts';
 
 /** Per-row normalization of one part before concatenation. */
 export type PartNormalization = 'none' | 'l2' | 'minmax' | 'standardize';
@@ -15,7 +16,7 @@ export interface FusePart {
   readonly dtype: DType;
   /** Per-row normalization of this part (default 'none'). */
   readonly normalize?: PartNormalization;
-  /** Multiplies the (normalized) part (default 1). */
+  /** Multiplies the (normalized) part: a finite number ≥ 0 (default 1). */
   readonly weight?: number;
   /** Required for variable-size parts: rows of another size are row errors. */
   readonly width?: number;
@@ -26,6 +27,12 @@ export interface EarlyFuseParams {
   readonly output: string;
   /** A null part: 'error' (default; a row error under the run's policy) or 'zeros'. */
   readonly missing?: 'error' | 'zeros';
+  /**
+   * Whether a NaN or ±Infinity in the fused vector is a row error naming the part (default true):
+   * a non-finite input element, or a value the normalization and weight take beyond float32.
+   * false lets them through, for a consumer that handles them (a NaN-aware model).
+   */
+  readonly checkFinite?: boolean;
 }
 
 const OP = 'fusion.early-fuse';
@@ -56,9 +63,9 @@ function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how:
   const n = x.length;
   let shift = 0, scale = 1;
   if (how === 'l2') {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x[i]! * x[i]!;
-    scale = s > 0 ? 1 / Math.sqrt(s) : 0;
+    // Scaled (reduceTensor): the plain Σx² of a large finite part overflows (the part became zeros).
+    const norm = reduceTensor(x, 'l2');
+    scale = norm > 0 ? 1 / norm : 0;
   } else if (how === 'minmax') {
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < n; i++) { lo = Math.min(lo, x[i]!); hi = Math.max(hi, x[i]!); }
@@ -74,6 +81,21 @@ function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how:
     scale = v > 0 ? 1 / Math.sqrt(v / n) : 0;
   }
   for (let i = 0; i < n; i++) out[at + i] = (x[i]! - shift) * scale * weight;
+}
+
+/** Why the part's written values out[at …] hold a NaN or ±Infinity, or null when they are all finite. */
+function nonFinite(out: Float32Array, at: number, x: ArrayLike<number>, part: FusePart): string | null {
+  const n = x.length;
+  let j = 0;
+  while (j < n && Number.isFinite(out[at + j]!)) j++;
+  if (j === n) return null;
+  // The cause: the first non-finite input element, else the values the part's scaling took past float32.
+  let e = 0;
+  while (e < n && Number.isFinite(x[e]!)) e++;
+  if (e < n) {
+    return `part '${part.column}' has ${x[e]} at element ${e} — fix: drop or repair the rows with non-finite values first, or pass checkFinite: false to let them through`;
+  }
+  return `part '${part.column}' element ${j} (${x[j]}) is ${out[at + j]} in float32 after normalize '${part.normalize ?? 'none'}' and weight ${part.weight ?? 1} — fix: normalize the part ('l2' or 'standardize') or give it a smaller weight`;
 }
 
 const def = defineOp<EarlyFuseParams>({
@@ -99,9 +121,18 @@ const def = defineOp<EarlyFuseParams>({
       if (x.normalize !== undefined && !['none', 'l2', 'minmax', 'standardize'].includes(x.normalize)) {
         throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `normalize '${String(x.normalize)}' is not none, l2, minmax or standardize`, { op: OP, column: x.column, fix: "normalize: 'l2'" });
       }
+      // A negative weight flips the part, NaN or ±Infinity makes it NaN / ±Infinity in every row.
+      if (x.weight !== undefined && !(typeof x.weight === 'number' && Number.isFinite(x.weight) && x.weight >= 0)) {
+        throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `part '${x.column}' has weight ${String(x.weight)}; a weight is a finite number >= 0`, {
+          op: OP, column: x.column, fix: 'pass a weight >= 0 (default 1; > 1 emphasizes the part), or leave it out',
+        });
+      }
     }
     if (p.missing !== undefined && p.missing !== 'error' && p.missing !== 'zeros') {
       throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `missing must be 'error' or 'zeros', got '${String(p.missing)}'`, { op: OP, fix: "missing: 'zeros'" });
+    }
+    if (p.checkFinite !== undefined && typeof p.checkFinite !== 'boolean') {
+      throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `checkFinite must be true or false, got ${String(p.checkFinite)}`, { op: OP, fix: 'checkFinite: false' });
     }
     partWidths(p.parts);
   },
@@ -126,7 +157,13 @@ const def = defineOp<EarlyFuseParams>({
         const x = cellNumbers(v);
         if (x.length !== widths[k]) {
           ctx.rowError(i, `part '${part.column}' has ${x.length} values, expected ${widths[k]}`, { column: part.column, code: 'MF_DTYPE_MISMATCH' });
-        } else normalizeInto(flat, at, x, part.normalize ?? 'none', part.weight ?? 1);
+        } else {
+          normalizeInto(flat, at, x, part.normalize ?? 'none', part.weight ?? 1);
+          if (p.checkFinite !== false) {
+            const reason = nonFinite(flat, at, x, part);
+            if (reason) ctx.rowError(i, reason, { column: part.column, code: 'MF_ROW_ERROR' });
+          }
+        }
         at += widths[k]!;
       }
     }
@@ -142,7 +179,9 @@ export const earlyFuseOp = def;
 /**
  * Concatenate parts (scalars, tensors, lists) into one float32 vector column of width Σ part widths,
  * known at plan time. Each part may be normalized per row ('l2', 'minmax', 'standardize') and
- * weighted. A null part is a row error, or zeros with `missing: 'zeros'` (pair with maskMissing).
+ * weighted (a finite weight ≥ 0). A null part is a row error, or zeros with `missing: 'zeros'` (pair
+ * with maskMissing). A NaN or ±Infinity in the fused vector is a row error naming the part, unless
+ * `checkFinite: false`.
  *
  * @example ds.map(earlyFuse({ parts: [{ column: 'img', dtype: IMG_EMB, normalize: 'l2' }, { column: 'rms', dtype: dt.float64() }], output: 'x' }))
  */

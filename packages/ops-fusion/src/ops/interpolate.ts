@@ -3,16 +3,15 @@
 import * as arrow from 'apache-arrow';
 import type { AsSchema, Chunk, Dataset, DType, FixedShapeTensor, Float64, Schema, Simplify, TableOpCall } from '@modaflow/core';
 import { defineTableOp, dt, dtypeToString, makeChunk, rowIdsOf, isValid, buildData, getValue, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError } from '@modaflow/core';
-import { readKeys, orderBy, keyReaders, lastAtMost, mergeKeys, mergeLe, type KeyReader, type MergeKeys } from '../util/keys.ts';
+import { checkKeyDtypes, readKeys, orderBy, keyReaders, lastAtMost, mergeKeys, mergeLe, type KeyReader, type MergeKeys } from '../util/keys.ts';
 import { WASM_MERGE_MAX_LEFT, interpI64Wasm } from '../util/wasm-merge.ts';
 import { scratchI32 } from '../util/scratch.ts';
-import { isTimeKeyType, unitOf } from '../util/time-units.ts';
 import { NUMERIC_KINDS, numericColumn } from '../util/columns.ts';
 
 export type InterpolationMethod = 'linear' | 'previous' | 'nearest';
 
 export interface InterpolateParams {
-  /** Time key column of both streams (same dtype and unit). */
+  /** Time key column of both streams: timestamps of one unit, or numbers the key reader compares (checkKeyDtypes). */
   readonly on: string;
   /** Source columns to interpolate (numeric scalars or fixed-shape tensors). */
   readonly columns: readonly string[];
@@ -37,11 +36,7 @@ function validate(p: InterpolateParams, inputs: readonly Schema[]): void {
   }
   const lt = l[p.on], rt = r[p.on];
   if (!lt || !rt) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `key '${p.on}' must be in both streams`, { op: OP, column: p.on, fix: 'name the time column of both streams' });
-  if (!isTimeKeyType(lt) || unitOf(lt) !== unitOf(rt) || (lt.kind === 'timestamp') !== (rt.kind === 'timestamp')) {
-    throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `key '${p.on}' is ${dtypeToString(lt)} on the target and ${dtypeToString(rt)} on the source`, {
-      op: OP, column: p.on, fix: 'convert one side with convertTimeUnit so both keys are timestamps of the same unit',
-    });
-  }
+  checkKeyDtypes([lt, rt], OP, p.on, ['target', 'source']);
   for (const c of p.columns) {
     const t = r[c];
     if (!t) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `source has no column '${c}'`, { op: OP, column: c, fix: `available: ${Object.keys(r).join(', ')}` });
@@ -350,8 +345,11 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
     // element is not NaN (the scalar rule). An element without a value (no sample of it on that
     // side, or outside its samples with outside: 'null') is NaN; a row where no element has a
     // value is null. Without NaN elements, every element shares the samples of the non-null rows.
+    // Row i's elements are sv[i·size …]: an Arrow slice of a fixed-size list slices its child with
+    // it (data.offset is the bitmap's only; core's getValue reads tensors the same way). The view
+    // ends at the last row, so the NaN scan never reads past this chunk's rows.
     const size = t.shape.reduce((a, b) => a * b, 1);
-    const sv = d.children[0]!.values as Float32Array | Float64Array;
+    const sv = (d.children[0]!.values as Float32Array | Float64Array).subarray(0, d.length * size);
     const nanFree = !sv.some((v) => Number.isNaN(v));
     const shared = nanFree ? samplesWhere((i) => isValid(d, i)) : null;
     const out = new Float64Array(n * size).fill(NaN);

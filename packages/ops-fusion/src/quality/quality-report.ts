@@ -2,7 +2,7 @@
 // duplicate content), consistency against user rules, and whether referenced files exist — as a
 // readable markdown report and a machine-readable Arrow table.
 import { createHash } from 'node:crypto';
-import { stat, readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import type { ComputeOptions, Dataset, Schema } from '@modaflow/core';
@@ -25,7 +25,10 @@ export interface QualityOptions {
   readonly idColumn?: string;
   /** Columns whose values make a row's content hash (default: every column but the id). */
   readonly contentColumns?: readonly string[];
-  /** Columns of file paths: missing, unreadable or empty files are reported. */
+  /**
+   * Columns of file paths: missing, unreadable (opened and read for real) or empty files, and paths
+   * naming something other than a regular file (a directory), are reported.
+   */
   readonly fileColumns?: readonly string[];
   /** Also hash the referenced files' bytes and report files with the same content. */
   readonly hashFiles?: boolean;
@@ -177,24 +180,22 @@ export async function qualityReport<S extends Schema>(ds: Dataset<S>, opts: Qual
     findings.push({ check: 'consistency', column: r.column, metric: 'violations', value: violations[k]!.length, detail: ruleName(r), rows: violations[k]!.slice(0, maxEx) });
   });
   for (const [c, l] of paths) {
+    const checks = await mapLimit(l, FILE_CONCURRENCY, ({ path }) => checkFile(isAbsolute(path) ? path : resolve(opts.root ?? process.cwd(), path), opts.hashFiles === true));
     const missing: number[] = [], empty: number[] = [];
+    const why = new Map<FileProblem, number>();
     const byHash = new Map<string, number[]>();
-    for (const { row: r, path } of l) {
-      const p = isAbsolute(path) ? path : resolve(opts.root ?? process.cwd(), path);
-      try {
-        const st = await stat(p);
-        if (!st.isFile()) { missing.push(r); continue; }
-        if (st.size === 0) { empty.push(r); continue; }
-        if (opts.hashFiles) {
-          const hk = createHash('sha256').update(await readFile(p)).digest('hex');
-          const hl = byHash.get(hk);
-          if (hl) hl.push(r); else byHash.set(hk, [r]);
-        }
-      } catch {
-        missing.push(r);
+    // In row order, whatever order the checks finished in.
+    checks.forEach((f, k) => {
+      const r = l[k]!.row;
+      if ('problem' in f) { missing.push(r); why.set(f.problem, (why.get(f.problem) ?? 0) + 1); return; }
+      if (f.size === 0) { empty.push(r); return; }
+      if (f.hash !== null) {
+        const hl = byHash.get(f.hash);
+        if (hl) hl.push(r); else byHash.set(f.hash, [r]);
       }
-    }
-    findings.push({ check: 'validity', column: c, metric: 'missing_files', value: missing.length, detail: 'path does not name a readable file', rows: missing.slice(0, maxEx) });
+    });
+    const reasons = [...why].map(([p, n]) => `${n} ${p}`).join(', ');
+    findings.push({ check: 'validity', column: c, metric: 'missing_files', value: missing.length, detail: `path does not name a readable regular file${reasons ? `: ${reasons}` : ''}`, rows: missing.slice(0, maxEx) });
     findings.push({ check: 'validity', column: c, metric: 'empty_files', value: empty.length, detail: 'file has 0 bytes', rows: empty.slice(0, maxEx) });
     if (opts.hashFiles) {
       const dup = [...byHash.values()].filter((x) => x.length > 1);
@@ -206,6 +207,72 @@ export async function qualityReport<S extends Schema>(ds: Dataset<S>, opts: Qual
     check: dt.utf8(), column: dt.utf8(), metric: dt.utf8(), value: dt.float64(), detail: dt.utf8(), rows: dt.list(dt.int32()),
   }).compute();
   return { rows: row, findings, ok, table, markdown: toMarkdown(row, findings, ok) };
+}
+
+/** Files checked at once: enough to hide the latency of a network file system, few enough for its limits. */
+const FILE_CONCURRENCY = 16;
+
+/** f over the items, at most `limit` calls pending at a time; the results in the items' order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+type FileProblem = 'missing' | 'not a regular file' | 'unreadable';
+
+const HASH_CHUNK = 1 << 20;
+
+/**
+ * Whether a path names a regular file that can be read: stat first (opening a FIFO would block
+ * until a writer comes), then the file is opened and read — its first byte, or all of it when
+ * hashing (in 1 MiB chunks, so 16 large files at once stay small in memory). Reading is the only
+ * test that holds for every user: mode bits do not stop root, and ACLs or a network file system
+ * can refuse what the mode bits allow.
+ */
+async function checkFile(p: string, hash: boolean): Promise<{ problem: FileProblem } | { size: number; hash: string | null }> {
+  try {
+    if (!(await stat(p)).isFile()) return { problem: 'not a regular file' };
+  } catch (e) {
+    // A directory on the way that may not be searched hides the file; anything else is a broken
+    // path (no such path, a file where a directory should be, a dangling link).
+    const code = (e as NodeJS.ErrnoException).code;
+    return { problem: code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'missing' };
+  }
+  let fh;
+  try {
+    fh = await open(p, 'r');
+  } catch {
+    return { problem: 'unreadable' };
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return { size, hash: null };
+    if (!hash) {
+      await fh.read(Buffer.alloc(1), 0, 1, 0);
+      return { size, hash: null };
+    }
+    const h = createHash('sha256');
+    const buf = Buffer.allocUnsafe(Math.min(size, HASH_CHUNK));
+    for (let pos = 0; ;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    return { size, hash: h.digest('hex') };
+  } catch {
+    return { problem: 'unreadable' }; // an I/O error while reading
+  } finally {
+    await fh.close();
+  }
 }
 
 function toMarkdown(rows: number, findings: readonly QualityFinding[], ok: boolean): string {

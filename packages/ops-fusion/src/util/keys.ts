@@ -5,8 +5,9 @@
 // compare than bigints; otherwise they stay bigint so nothing is ever rounded.
 import type * as arrow from 'apache-arrow';
 import type { DType } from '@modaflow/core';
-import { OpError, dtypeToString } from '@modaflow/core';
+import { DTypeMismatchError, OpError, dtypeToString } from '@modaflow/core';
 import { WASM_MERGE_MAX_LEFT, lastAtMostI64Wasm } from './wasm-merge.ts';
+import { isTimeKeyType, NS_PER, unitOf } from './time-units.ts';
 
 /** Keys of one or more inputs on a common scale: all float64, or all bigint. */
 export interface Keys {
@@ -19,6 +20,49 @@ export interface Keys {
 
 function isBigKind(t: DType): boolean {
   return t.kind === 'timestamp' || t.kind === 'int64' || t.kind === 'uint64';
+}
+
+/**
+ * The plan-time check of the key dtypes of an op's inputs (`sides` names them), for the pairs
+ * readKeys can put on one scale: timestamps of one unit; or 64-bit integers (int64, uint64: read
+ * from their 32-bit halves, or as bigints); or narrower numbers (int8 … uint32, float32, float64:
+ * each exact as a float64), mixed freely within each group. Any other pair would only fail when
+ * the op runs — or, for a utf8 key beside a number, not fail at all — so it is refused here with
+ * the conversion to apply.
+ */
+export function checkKeyDtypes(types: readonly DType[], op: string, column: string, sides: readonly string[]): void {
+  types.forEach((t, s) => {
+    if (!isTimeKeyType(t)) {
+      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `key '${column}' is ${dtypeToString(t)} on the ${sides[s]}; it must be a timestamp or a number`, {
+        op, column, fix: `parse or cast the ${sides[s]} key to a timestamp or a number first`,
+      });
+    }
+  });
+  const a = types[0]!;
+  types.forEach((b, s) => {
+    if (s === 0) return;
+    const what = `key '${column}' is ${dtypeToString(a)} on the ${sides[0]} and ${dtypeToString(b)} on the ${sides[s]}`;
+    if (a.kind === 'timestamp' && b.kind === 'timestamp') {
+      if (a.unit === b.unit) return;
+      // Toward the finer unit, which is exact.
+      const [coarse, fine, side] = NS_PER[a.unit] > NS_PER[b.unit] ? [a, b, sides[0]] : [b, a, sides[s]];
+      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', what, {
+        op, column, fix: `convert the ${side} key explicitly so both keys have the same unit: convertTimeUnit({ column: '${column}', from: '${coarse.unit}', to: '${fine.unit}' })`,
+      });
+    }
+    if (a.kind === 'timestamp' || b.kind === 'timestamp') {
+      const [unit, other, side] = a.kind === 'timestamp' ? [a.unit, b, sides[s]] : [unitOf(b)!, a, sides[0]];
+      const cast = other.kind === 'int64' ? '' : `cast it to int64 counts (withColumn('${column}', col('${column}').cast(dt.int64()))), then `;
+      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `${what}: a timestamp is compared only with a timestamp of the same unit`, {
+        op, column, fix: `read the ${side} key as a timestamp explicitly: ${cast}convertTimeUnit({ column: '${column}', input: 'int64', from: '<unit of its counts>', to: '${unit}' })`,
+      });
+    }
+    if (isBigKind(a) !== isBigKind(b)) {
+      throw new DTypeMismatchError('MF_DTYPE_MISMATCH', `${what}: 64-bit integer keys (int64, uint64) and other numbers are not compared with each other`, {
+        op, column, fix: `cast one key to the other's dtype first, e.g. on the ${sides[s]}: withColumn('${column}', col('${column}').cast(dt.${a.kind}()))`,
+      });
+    }
+  });
 }
 
 function checkNulls(d: arrow.Data, op: string, column: string, side: string): void {

@@ -1,26 +1,38 @@
 // Per-row values of a column as float64: scalars as they are, tensors reduced to one number
 // (RMS of an audio clip, mean of a feature vector). NaN stands for "no value".
 import type { DType, KernelInput, Tensor } from '@modaflow/core';
-import { isValid } from '@modaflow/core';
 import { numericColumn } from './columns.ts';
 
 /** How a tensor row becomes one number. */
 export type Reduction = 'rms' | 'mean' | 'l2' | 'max-abs';
 
+// Outside [2^-500, 2^500] the squares (or a sum of millions of values) could underflow or overflow.
+const SMALL = 2 ** -500, LARGE = 2 ** 500;
+
+/**
+ * One number from a tensor row. rms, l2 and mean first scale the values by a power of two near
+ * their largest magnitude (as hypot does): without it a finite row can give Infinity (x² overflows
+ * from |x| ≈ 1.3e154) or 0 (x² underflows), and Infinity then counts as "no value" and the row is
+ * dropped without a word. Scaling by a power of two is exact, and rows whose magnitudes need none
+ * give the very bits of the plain sums. NaN in, NaN out; ±Infinity in, what the plain sums give.
+ */
 export function reduceTensor(data: ArrayLike<number | bigint>, how: Reduction): number {
   const n = data.length;
   if (n === 0) return NaN;
+  let max = 0;
+  for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(Number(data[i]!))); // NaN sticks
+  if (how === 'max-abs') return max;
+  if (how !== 'mean' && !(max < Infinity)) return max; // NaN, or Infinity
+  // 2^e near max (log2 may be one off: the scaled values stay within [0.5, 4)); 2^0 in range.
+  const e = max < Infinity && (max > LARGE || (max > 0 && max < SMALL)) ? Math.min(1023, Math.max(-1022, Math.floor(Math.log2(max)))) : 0;
+  const down = 2 ** -e;
   let acc = 0;
   for (let i = 0; i < n; i++) {
-    const x = Number(data[i]!);
-    if (how === 'mean') acc += x;
-    else if (how === 'max-abs') acc = Math.max(acc, Math.abs(x));
-    else acc += x * x;
+    const x = Number(data[i]!) * down;
+    acc += how === 'mean' ? x : x * x;
   }
-  if (how === 'mean') return acc / n;
-  if (how === 'rms') return Math.sqrt(acc / n);
-  if (how === 'l2') return Math.sqrt(acc);
-  return acc;
+  const r = how === 'mean' ? acc / n : how === 'rms' ? Math.sqrt(acc / n) : Math.sqrt(acc);
+  return r * 2 ** e;
 }
 
 /** One float64 per row; null, NaN and ±Infinity become NaN (no value). */
@@ -39,6 +51,5 @@ export function rowValues(input: KernelInput, column: string, t: DType, how: Red
   const d = input.data(column);
   const { values, valid } = numericColumn(t, d);
   for (let i = 0; i < n; i++) out[i] = valid[i] && Number.isFinite(values[i]!) ? values[i]! : NaN;
-  void isValid;
   return out;
 }
