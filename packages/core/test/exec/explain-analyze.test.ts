@@ -4,8 +4,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromRows, dt } from '../../src/index.ts';
-import type { Float64 } from '../../src/index.ts';
-import { defineOp } from '../../src/ops/define-op.ts';
 import { shutdownPools } from '../../src/exec/pool/pool.ts';
 import type { ProgressEvent } from '../../src/exec/pool/progress.ts';
 import { affine, center, spin } from './test-ops.ts';
@@ -13,36 +11,6 @@ import { affine, center, spin } from './test-ops.ts';
 after(() => shutdownPools());
 
 const XS = { x: dt.float64() } as const;
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) { /* spin */ }
-}
-
-// A global op whose statistics pass is slow (ms per batch on this thread) and whose kernel is cheap.
-// Defined in this test file: only run with workers: 0 (a worker would import this file).
-const slowStatsDef = defineOp<{ column: string; output: string; ms: number }, undefined, { mean: number }>({
-  name: 'explaintest.slow-stats',
-  module: import.meta.url,
-  inputs: (p) => ({ [p.column]: dt.float64() }),
-  outputs: (p) => ({ [p.output]: dt.float64() }),
-  stats: {
-    init: () => ({ sum: 0, n: 0 }),
-    update(acc: { sum: number; n: number }, input, p) {
-      busyWait(p.ms);
-      for (const x of input.values(p.column) as (number | null)[]) if (x !== null) { acc.sum += x; acc.n++; }
-      return acc;
-    },
-    merge: (a: { sum: number; n: number }, b: { sum: number; n: number }) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
-    finalize: (acc: { sum: number; n: number }) => ({ mean: acc.n ? acc.sum / acc.n : 0 }),
-  },
-  kernel(input, p, ctx) {
-    const v = input.values(p.column) as (number | null)[];
-    return { columns: { [p.output]: v.map((x) => (x === null ? null : x - ctx.stats.mean)) } };
-  },
-});
-const slowStats = <C extends string, O extends string>(p: { column: C; output: O; ms: number }) =>
-  slowStatsDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
 /** The analyzed line of a stage. */
 function analyzed(text: string, stage: number): string {
@@ -65,7 +33,7 @@ test('a run dominated by a statistics pass names its stage the bottleneck and sh
   // Stage 1: a little kernel work; stage 2: 8 batches × 10 ms of statistics on this thread, a cheap kernel.
   const ds = fromRows(rows, XS)
     .map(spin({ column: 'x', output: 'y', iters: 200 }))
-    .map(slowStats({ column: 'y', output: 'z', ms: 10 }));
+    .map(center({ column: 'y', output: 'z', statsMs: 10 }));
   const events: ProgressEvent[] = [];
   const t = await ds.compute({ workers: 0, batchSize: 50, progress: { next: (e) => events.push(e) } });
   assert.equal(t.numRows, 400);
@@ -80,9 +48,9 @@ test('a run dominated by a statistics pass names its stage the bottleneck and sh
   const stats = num(/statistics ([\d.]+)/, s2);
   assert.ok(stats >= 75, text);
   assert.ok(num(/cost ([\d.]+) ms/, s2) >= stats, text);
-  assert.match(text, /Map explaintest\.slow-stats\([^)]*\)  \[statistics pass [\d.]+ ms on this thread\]/, text);
+  assert.match(text, /Map exectest\.center\([^)]*\)  \[statistics pass [\d.]+ ms on this thread\]/, text);
   // Per op: the report's node carries the pass (part of the op's time).
-  const op = t.report.nodes.find((n) => n.name === 'explaintest.slow-stats')!;
+  const op = t.report.nodes.find((n) => n.name === 'exectest.center')!;
   assert.ok(op.statsMs !== undefined && op.statsMs >= 75, JSON.stringify(op));
   assert.ok(op.timeMs >= op.statsMs, JSON.stringify(op));
   // And in the progress events.

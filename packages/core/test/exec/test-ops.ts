@@ -99,7 +99,7 @@ const throwDef = defineOp<{ column: string; above: number }>({
 /** Throws (fails the whole batch) when any value exceeds `above`. */
 export const throwBatch = <C extends string>(p: { column: C; above: number }) => throwDef.call<{ [K in C]: Float64 }, {}>(p);
 
-const centerDef = defineOp<{ column: string; output: string }, undefined, { mean: number }>({
+const centerDef = defineOp<{ column: string; output: string; statsMs?: number }, undefined, { mean: number }>({
   name: 'exectest.center',
   module: import.meta.url,
   inputs: (p) => ({ [p.column]: dt.float64() }),
@@ -107,6 +107,7 @@ const centerDef = defineOp<{ column: string; output: string }, undefined, { mean
   stats: {
     init: () => ({ sum: 0, n: 0 }),
     update(acc: { sum: number; n: number }, input, p) {
+      if (p.statsMs) { const end = performance.now() + p.statsMs; while (performance.now() < end) { /* a slow statistics pass */ } }
       for (const x of input.values(p.column) as (number | null)[]) if (x !== null) { acc.sum += x; acc.n++; }
       return acc;
     },
@@ -118,8 +119,8 @@ const centerDef = defineOp<{ column: string; output: string }, undefined, { mean
     return { columns: { [p.output]: v.map((x) => (x === null ? null : x - ctx.stats.mean)) } };
   },
 });
-/** A global op: subtracts the dataset mean (a statistics barrier). */
-export const center = <C extends string, O extends string>(p: { column: C; output: O }) =>
+/** A global op: subtracts the dataset mean (a statistics barrier); `statsMs` busy-waits per batch in its statistics pass. */
+export const center = <C extends string, O extends string>(p: { column: C; output: O; statsMs?: number }) =>
   centerDef.call<{ [K in C]: Float64 }, { [K in O]: Float64 }>(p);
 
 const spinDef = defineOp<{ column: string; output: string; iters: number; cost?: number }>({
