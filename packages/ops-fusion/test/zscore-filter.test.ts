@@ -270,3 +270,20 @@ test('zscoreFilter on tensors near 1e200: reduced rows keep their values (were d
     assert.deepEqual(column(out, 'id'), [0, 1, 2, 3], reduce); // only the outlier goes
   }
 });
+
+test('law: the z-score filter commutes with power-of-two scaling: the same rows and bit-identical z for values scaled by 2^k, far past the square overflow (|x| > 1.3e154)', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ x: fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ min: -1e3, max: 1e3, noNaN: true, noDefaultInfinity: true })), g: fc.constantFrom('a', 'b') }), { minLength: 2, maxLength: 40 }),
+    fc.integer({ min: -900, max: 900 }), fc.integer({ min: 1, max: 9 }), fc.boolean(),
+    async (rs, k, batchSize, grouped) => {
+      // (Values well away from the subnormal range, where scaling down would round.)
+      const base = rs.map((r, id) => ({ id, x: Math.abs(r.x) < 1e-3 ? 0 : r.x, g: r.g }));
+      const schema = { id: dt.int32(), x: dt.float64(), g: dt.utf8() };
+      const call = zscoreFilter({ column: 'x', threshold: 1, output: 'z', ...(grouped ? { by: 'g' } : {}) });
+      const run = async (f: number) => {
+        const t = await fromRows(base.map((r) => ({ ...r, x: r.x * f })), schema).map(call).compute({ batchSize });
+        return { id: column(t, 'id'), z: column(t, 'z') };
+      };
+      assert.deepEqual(await run(2 ** k), await run(1));
+    }), { numRuns: 60 });
+});

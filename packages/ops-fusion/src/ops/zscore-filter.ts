@@ -36,7 +36,17 @@ export const MAD_SCALE = 1.482602218505602;
 
 const OP = 'fusion.zscore-filter';
 
-interface GroupAcc { n: number; sum: ExactSum; sumSq: ExactSum; values: number[] }
+/**
+ * A group's moments: exact Σy and Σy² of y = x·2^-e, where e is a function of the largest
+ * magnitude m seen (m in [2^e, 2^(e+240)), e a multiple of 240), so that neither the squares nor
+ * their sum over 2^53 rows can overflow (|x| > 1.3e154 squares to ∞) or underflow (|x| < 1.5e-154
+ * squares into the subnormals, where bits are lost). Rescaling is by powers of two: exact, bar
+ * partials below 2^-1074. Since e depends on m alone, every order and batching of the rows ends
+ * with the same e, and the statistics stay order-free. Values with m in [1, 2^240) keep e = 0.
+ * (Without it a float64 column of values near 1e200 gave Σx² = ∞ and the filter dropped every
+ * row without a word.)
+ */
+interface GroupAcc { n: number; sum: ExactSum; sumSq: ExactSum; values: number[]; e: number; m: number }
 type Acc = Map<string, GroupAcc>;
 /** Per group key: [centre, scale]. Plain data so it can be sent to workers. */
 export interface ZscoreStats { readonly groups: Record<string, readonly [number, number]> }
@@ -120,13 +130,41 @@ function median(sorted: Float64Array): number {
   return n % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
+/** The exponent of a group's sums for largest magnitude m (see GroupAcc). */
+const SCALE_STEP = 240;
+// (At least −960: 2^-e must stay finite, and subnormal m (≥ 2^-1074) still scales to ≥ 2^-114.)
+const exponentFor = (m: number): number => (m > 0 ? Math.max(-4 * SCALE_STEP, Math.floor(Math.floor(Math.log2(m)) / SCALE_STEP) * SCALE_STEP) : 0);
+
+/** A group fed by the float32 fast path keeps e = 0: float32 magnitudes lie in [2^-149, 2^128]. */
+const newGroup = (f32 = false): GroupAcc => ({ n: 0, sum: exactSum(), sumSq: exactSum(), values: [], e: 0, m: f32 ? 2 ** 128 : 0 });
+
+/** An exact sum times 2^k, in steps that stay finite (partials that underflow to 0 drop out). */
+function scaleExact(s: ExactSum, k: number): void {
+  const old = Array.from(s.p.subarray(0, s.n));
+  s.n = 0;
+  for (let q of old) {
+    for (let r = k; r !== 0 && q !== 0;) { const step = Math.max(-1000, Math.min(1000, r)); q *= 2 ** step; r -= step; }
+    if (q !== 0) addExact(s, q);
+  }
+}
+
+/** Rescale a group's sums to exponent e. */
+function rescale(g: GroupAcc, e: number): void {
+  const d = g.e - e;
+  if (d === 0) return;
+  scaleExact(g.sum, d);
+  scaleExact(g.sumSq, 2 * d);
+  g.e = e;
+}
+
 const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
   init: () => new Map(),
   update(acc, input, p) {
     const f32 = plainF32(input, p);
-    if (f32) {
+    // (float32 values are below 2^128: a group fed only by this path keeps e = 0.)
+    if (f32 && (acc.get('')?.e ?? 0) === 0) {
       let g = acc.get('');
-      if (!g) acc.set('', (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
+      if (!g) acc.set('', (g = newGroup(true)));
       g.n += addMomentsF32Wasm(f32, g.sum, g.sumSq);
       return acc;
     }
@@ -143,17 +181,20 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
       if (!g) {
         const k = groups ? groups.keys[code]! : '';
         g = acc.get(k);
-        if (!g) acc.set(k, (g = { n: 0, sum: exactSum(), sumSq: exactSum(), values: [] }));
+        if (!g) acc.set(k, (g = newGroup()));
         accs[code] = g;
       }
       g.n++;
       if (p.robust) { g.values.push(x); continue; }
-      addExact(g.sum, x);
-      const sq = x * x;
+      const a = Math.abs(x);
+      if (a > g.m) { g.m = a; rescale(g, exponentFor(a)); }
+      const y = g.e === 0 ? x : x * 2 ** -g.e;
+      addExact(g.sum, y);
+      const sq = y * y;
       addExact(g.sumSq, sq);
-      // x² is rounded; keep its rounding error too so Σx² stays exact.
-      const c = 134217729 * x, xh = c - (c - x), xl = x - xh;
-      const e = ((xh * xh - sq) + 2 * xh * xl) + xl * xl;
+      // y² is rounded; keep its rounding error too so Σy² stays exact.
+      const c = 134217729 * y, yh = c - (c - y), yl = y - yh;
+      const e = ((yh * yh - sq) + 2 * yh * yl) + yl * yl;
       if (e !== 0) addExact(g.sumSq, e);
     }
     return acc;
@@ -163,6 +204,10 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
       const ga = a.get(k);
       if (!ga) { a.set(k, gb); continue; }
       ga.n += gb.n;
+      ga.m = Math.max(ga.m, gb.m);
+      const e = exponentFor(ga.m);
+      rescale(ga, e);
+      rescale(gb, e);
       mergeExact(ga.sum, gb.sum);
       mergeExact(ga.sumSq, gb.sumSq);
       for (const x of gb.values) ga.values.push(x);
@@ -179,10 +224,12 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
         const dev = s.map((x) => Math.abs(x - med)).sort();
         groups[k] = [med, median(dev) * MAD_SCALE];
       } else {
-        const mean = roundExact(g.sum) / g.n;
+        // In units of 2^e: the mean and the standard deviation scale back exactly (powers of two).
+        const scale = 2 ** g.e;
+        const mean = (roundExact(g.sum) / g.n) * scale;
         const denom = g.n * (g.n - ddof);
         const v = denom > 0 ? Math.max(0, centeredSumTimesN(g.n, g.sum, g.sumSq)) / denom : NaN;
-        groups[k] = [mean, Math.sqrt(v)];
+        groups[k] = [mean, Math.sqrt(v) * scale];
       }
     }
     return { groups };
