@@ -66,19 +66,30 @@ function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how:
     // Scaled (reduceTensor): the plain Σx² of a large finite part overflows (the part became zeros).
     const norm = reduceTensor(x, 'l2');
     scale = norm > 0 ? 1 / norm : 0;
-  } else if (how === 'minmax') {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < n; i++) { lo = Math.min(lo, x[i]!); hi = Math.max(hi, x[i]!); }
-    shift = lo;
-    scale = hi > lo ? 1 / (hi - lo) : 0;
-  } else if (how === 'standardize') {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += x[i]!;
-    m /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (x[i]! - m) ** 2;
-    shift = m;
-    scale = v > 0 ? 1 / Math.sqrt(v / n) : 0;
+  } else if (how === 'minmax' || how === 'standardize') {
+    // Both are scale-free: a part whose magnitudes lie outside [2^-500, 2^500] is first scaled by
+    // a power of two (exact), or hi − lo and the squares would overflow (the part became zeros) or
+    // sink into the subnormals. Parts inside the range are computed as they are.
+    let a = 0;
+    for (let i = 0; i < n; i++) a = Math.max(a, Math.abs(x[i]!));
+    const pre = a > 2 ** 500 || (a > 0 && a < 2 ** -500) ? 2 ** -Math.floor(Math.log2(a)) : 1;
+    const xs = pre === 1 ? x : Array.from(x, (v) => v * pre);
+    if (how === 'minmax') {
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < n; i++) { lo = Math.min(lo, xs[i]!); hi = Math.max(hi, xs[i]!); }
+      shift = lo;
+      scale = hi > lo ? 1 / (hi - lo) : 0;
+    } else {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += xs[i]!;
+      m /= n;
+      let v = 0;
+      for (let i = 0; i < n; i++) v += (xs[i]! - m) ** 2;
+      shift = m;
+      scale = v > 0 ? 1 / Math.sqrt(v / n) : 0;
+    }
+    for (let i = 0; i < n; i++) out[at + i] = (xs[i]! - shift) * scale * weight;
+    return;
   }
   for (let i = 0; i < n; i++) out[at + i] = (x[i]! - shift) * scale * weight;
 }
