@@ -157,7 +157,7 @@ if (asof) {
   const tgt = makeChunk({ t: S.t }, { t: buildData(S.t, tt) }, ids(TN));
   const ctx = { signal: new AbortController().signal, seed: 0 };
   const { run, last } = await measure(async () => {
-    const a = await alignAsofOp.spec.run([tgt, src], { on: 't' }, ctx);
+    const a = await alignAsofOp.spec.run([tgt, src], { on: 't' }, ctx) as Chunk; // (this op returns a chunk, never a TableOpResult)
     return interpolateOp.spec.run([a, srcLin], { on: 't', columns: ['y_lin'] }, ctx);
   });
   const c = last as Chunk;

@@ -15,7 +15,7 @@ export type { ManifestSchema, ManifestOptions } from './io/manifest.ts';
 export { defineOp, defineTableOp, assertPlainData, DEFAULT_PROPERTIES } from './ops/define-op.ts';
 export type {
   OpSpec, OpDef, OpCall, OpProperties, KernelInput, KernelContext, KernelResult, ColumnInput, GlobalStats,
-  RowErrorOptions, TableOpSpec, TableOpDef, TableOpCall,
+  RowErrorOptions, TableOpSpec, TableOpDef, TableOpCall, TableOpResult,
 } from './ops/define-op.ts';
 export { resolveOp, getOp, listOps, resolveTableOp, getTableOp } from './ops/registry.ts';
 export { rowRng, hashString } from './ops/random.ts';

@@ -390,9 +390,15 @@ export class InProcessExecutor {
     const inputs: Chunk[] = [];
     for (const i of n.inputs) inputs.push(await this.collect(i));
     const t0 = performance.now();
-    const out = await def.spec.run(inputs, n.call.params, { signal: this.opts.signal, seed: opSeed(this.opts.seed, n.call.params) });
+    const r = await def.spec.run(inputs, n.call.params, { signal: this.opts.signal, seed: opSeed(this.opts.seed, n.call.params) });
     stats.timeMs += performance.now() - t0;
     stats.rowsIn += inputs.reduce((a, c) => a + c.length, 0);
+    // (A Chunk has no `chunk` field: a TableOpResult does.)
+    const out = 'chunk' in r ? r.chunk : r;
+    if ('chunk' in r) {
+      this.report.filtered += r.filtered ?? 0;
+      if (r.failures?.length) this.failures(r.failures);
+    }
     stats.rowsOut += out.length;
     for (let s = 0; s < out.length; s += this.opts.batchSize) yield sliceChunk(out, s, Math.min(out.length, s + this.opts.batchSize));
   }

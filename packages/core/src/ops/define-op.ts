@@ -6,6 +6,7 @@ import type * as arrow from 'apache-arrow';
 import type { DType, TypedArray } from '../types/dtype.ts';
 import type { Schema } from '../types/schema.ts';
 import type { Chunk } from '../exec/chunk.ts';
+import type { RowFailure } from '../plan/logical-plan.ts';
 import type { Rng } from './random.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { registerOp, registerTableOp } from './registry.ts';
@@ -235,8 +236,20 @@ export interface TableOpSpec<P> {
   readonly arity: number;
   outputs(params: P, inputs: readonly Schema[]): Schema;
   validate?(params: P, inputs: readonly Schema[]): void;
-  /** Runs on the whole inputs; returns the whole output. Row ids come from the output chunk. */
-  run(inputs: readonly Chunk[], params: P, ctx: { readonly signal: AbortSignal; readonly seed: number }): Chunk | Promise<Chunk>;
+  /**
+   * Runs on the whole inputs; returns the whole output (row ids come from the output chunk), or
+   * the output with the rows it removed on purpose and its bad rows (TableOpResult).
+   */
+  run(inputs: readonly Chunk[], params: P, ctx: { readonly signal: AbortSignal; readonly seed: number }): Chunk | TableOpResult | Promise<Chunk | TableOpResult>;
+}
+
+/** A table op's output, with what it did not pass on: so that no row leaves a run uncounted. */
+export interface TableOpResult {
+  readonly chunk: Chunk;
+  /** Rows removed on purpose (late samples, say): counted under the run report's `filtered`. */
+  readonly filtered?: number;
+  /** Bad rows, handled by the run's error policy (fail / skip / quarantine) as a map op's row errors are. */
+  readonly failures?: readonly RowFailure[];
 }
 
 export interface TableOpDef<P> {

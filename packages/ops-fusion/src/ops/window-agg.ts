@@ -1,8 +1,8 @@
 // fusion.window-agg: per row, aggregates over the samples of the last Δ — the window [t − Δ, t] —
 // of the same group. Causal: a row never sees samples that come after it in time order.
 import type * as arrow from 'apache-arrow';
-import type { Chunk, Dataset, DType, Float64, Int32, Schema, TableOpCall } from '@modaflow/core';
-import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, buildData, col, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError, takeChunk } from '@modaflow/core';
+import type { Chunk, Dataset, DType, Float64, Int32, Schema, TableOpCall, TableOpResult } from '@modaflow/core';
+import { defineTableOp, dtypeToString, makeChunk, rowIdsOf, buildData, InvalidArgumentError, DTypeMismatchError, ColumnNotFoundError, takeChunk } from '@modaflow/core';
 import { readKeys, orderBy } from '../util/keys.ts';
 import { isTimeKeyType, parseDuration, unitOf } from '../util/time-units.ts';
 import { groupCodes, numericColumn, NUMERIC_KINDS } from '../util/columns.ts';
@@ -20,20 +20,12 @@ export interface WindowAggParams {
    * Out-of-order rows: 'sort' (default) processes rows in time order (stable) and outputs them in
    * that order; 'drop' keeps arrival order and drops every row older than the newest row seen
    * before it in its `by` group (in the whole input without `by`): a late row is in no window.
-   * windowAgg() removes late rows with a filter, so the run report counts them under `filtered`.
+   * The run report counts the dropped rows under `filtered`.
    */
   readonly late?: 'sort' | 'drop';
-  /**
-   * With late: 'drop', the bool column the op marks late rows in (true; their aggregates are
-   * null). The op itself never removes rows — a table op has no way to report rows it drops — so
-   * with 'drop' it needs this column; windowAgg() sets a private one and filters on it.
-   */
-  readonly lateColumn?: string;
 }
 
 const OP = 'fusion.window-agg';
-/** The column windowAgg() marks late rows in before filtering them out (the name says whose it is). */
-const LATE = `${OP}.late`;
 
 function validate(p: WindowAggParams, inputs: readonly Schema[]): void {
   const s = inputs[0]!;
@@ -46,11 +38,6 @@ function validate(p: WindowAggParams, inputs: readonly Schema[]): void {
   const w = kt.kind === 'float32' || kt.kind === 'float64' ? Number(p.window) : parseDuration(p.window, unitOf(kt) ?? 'ns', 'window');
   if (!(w >= 0)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `window must be >= 0, got ${String(p.window)}`, { op: OP, fix: "window: '100ms'" });
   if (p.late !== undefined && p.late !== 'sort' && p.late !== 'drop') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `late must be 'sort' or 'drop', got '${String(p.late)}'`, { op: OP, fix: "late: 'sort'" });
-  if (p.late === 'drop' && p.lateColumn === undefined) {
-    throw new InvalidArgumentError('MF_INVALID_ARGUMENT', "late: 'drop' needs lateColumn: the op marks late rows, a filter drops them", { op: OP, fix: "use windowAgg(), which adds the filter, or pass lateColumn: 'late' and .filter(col('late').not())" });
-  }
-  if (p.lateColumn !== undefined && p.late !== 'drop') throw new InvalidArgumentError('MF_INVALID_ARGUMENT', "lateColumn is only used with late: 'drop'", { op: OP, column: p.lateColumn, fix: "pass late: 'drop' or leave lateColumn out" });
-  if (p.lateColumn !== undefined && (p.lateColumn in s || p.columns.some((c) => p.aggs.some((a) => `${c}_${a}` === p.lateColumn)))) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `late column '${p.lateColumn}' already exists`, { op: OP, column: p.lateColumn, fix: 'pick another lateColumn, or rename the input column' });
   if (p.by !== undefined && !(p.by in s)) throw new ColumnNotFoundError('MF_COLUMN_NOT_FOUND', `no group column '${p.by}'`, { op: OP, column: p.by, fix: `available: ${Object.keys(s).join(', ')}` });
   for (const a of p.aggs) if (!['count', 'sum', 'mean', 'min', 'max'].includes(a)) throw new InvalidArgumentError('MF_INVALID_ARGUMENT', `unknown aggregate '${String(a)}'`, { op: OP, fix: 'use count, sum, mean, min or max' });
   for (const c of p.columns) {
@@ -65,7 +52,6 @@ function validate(p: WindowAggParams, inputs: readonly Schema[]): void {
 function outputs(p: WindowAggParams, inputs: readonly Schema[]): Schema {
   const out: Record<string, DType> = { ...inputs[0]! };
   for (const c of p.columns) for (const a of p.aggs) out[`${c}_${a}`] = a === 'count' ? { kind: 'int32' } : { kind: 'float64' };
-  if (p.lateColumn !== undefined) out[p.lateColumn] = { kind: 'bool' };
   return out;
 }
 
@@ -85,7 +71,7 @@ function lateRows(keys: Float64Array | BigInt64Array, groups: Int32Array | null,
   return late;
 }
 
-function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
+function run(inputs: readonly Chunk[], p: WindowAggParams): TableOpResult {
   const input = inputs[0]!;
   const kt = input.schema[p.on]!;
   const arrival = readKeys([input.columns[p.on]!], [kt], OP, p.on, ['input']).arrays[0]!;
@@ -112,16 +98,8 @@ function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
   const groups = groupsIn ? Int32Array.from(sel, (i) => groupsIn[i]!) : null;
   // Rows are in time order now, so ordering by group keeps time order inside each group.
   const { order, offsets } = orderBy(new Float64Array(n).map((_, i) => i), groups, nGroups);
-  // 'sort' outputs the processed rows; 'drop' outputs every input row in arrival order, the late
-  // ones with null aggregates and marked in lateColumn (windowAgg() then filters them out).
-  const out = late ? input : c;
-  const cols: Record<string, arrow.Data> = { ...out.columns };
-  const place = (r: Float64Array): Float64Array => {
-    if (!late) return r;
-    const full = new Float64Array(out.length).fill(NaN);
-    for (let k = 0; k < n; k++) full[sel[k]!] = r[k]!;
-    return full;
-  };
+  // The processed rows: in time order ('sort'), or the rows that are not late in arrival order ('drop').
+  const cols: Record<string, arrow.Data> = { ...c.columns };
   for (const name of p.columns) {
     const { values, valid } = numericColumn(c.schema[name]!, c.columns[name]!);
     const res: Record<WindowAggregate, Float64Array> = {
@@ -161,13 +139,11 @@ function run(inputs: readonly Chunk[], p: WindowAggParams): Chunk {
       }
     }
     for (const a of p.aggs) {
-      const r = place(res[a]);
-      const withNulls = () => Array.from(r, (x) => (Number.isNaN(x) ? null : x));
-      cols[`${name}_${a}`] = a === 'count' ? buildData({ kind: 'int32' }, late ? withNulls() : Int32Array.from(r)) : buildData({ kind: 'float64' }, withNulls());
+      const r = res[a];
+      cols[`${name}_${a}`] = a === 'count' ? buildData({ kind: 'int32' }, Int32Array.from(r)) : buildData({ kind: 'float64' }, Array.from(r, (x) => (Number.isNaN(x) ? null : x)));
     }
   }
-  if (late) cols[p.lateColumn!] = buildData({ kind: 'bool' }, Array.from(late, (x) => x === 1));
-  return makeChunk(outputs(p, [input.schema]), cols, rowIdsOf(out));
+  return { chunk: makeChunk(outputs(p, [input.schema]), cols, rowIdsOf(c)), filtered: input.length - n };
 }
 
 export const windowAggOp = defineTableOp<WindowAggParams>({
@@ -189,16 +165,13 @@ export type WindowSchema<S extends Schema, C extends string, A extends WindowAgg
  * Per row, aggregates of `columns` over the rows of the same group whose time lies in [t − Δ, t]
  * and that come at or before it in time order (pandas `rolling(Δ, closed='both')` on sorted data).
  * Nulls are skipped; an empty window gives null (count 0). Output columns are `<col>_<agg>`.
- * With `late: 'drop'`, late rows are removed by a filter after the op, so the run report counts
- * them under `filtered` and explain({ analyze: true }) shows them at that filter (to keep them,
- * marked, apply `windowAggOp` with a `lateColumn`).
+ * With `late: 'drop'`, the late rows the op drops are counted under the run report's `filtered`
+ * (and explain({ analyze: true }) shows the op's rows in → out).
  *
  * @example windowAgg(imu, { on: 't', window: '50ms', columns: ['ax'], aggs: ['mean', 'max'] })
  */
 export function windowAgg<S extends Schema, C extends keyof S & string, A extends WindowAggregate>(
-  ds: Dataset<S>, p: Omit<WindowAggParams, 'lateColumn'> & { readonly on: keyof S & string; readonly columns: readonly C[]; readonly aggs: readonly A[] },
+  ds: Dataset<S>, p: WindowAggParams & { readonly on: keyof S & string; readonly columns: readonly C[]; readonly aggs: readonly A[] },
 ): Dataset<WindowSchema<S, C, A>> {
-  if (p.late !== 'drop') return ds.apply(windowAggOp.call(p) as TableOpCall<WindowSchema<S, C, A>>);
-  const marked = ds.apply(windowAggOp.call({ ...p, lateColumn: LATE }));
-  return marked.filter(col(LATE).not()).drop(LATE) as unknown as Dataset<WindowSchema<S, C, A>>;
+  return ds.apply(windowAggOp.call(p) as TableOpCall<WindowSchema<S, C, A>>);
 }
