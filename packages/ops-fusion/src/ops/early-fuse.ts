@@ -59,39 +59,41 @@ export function partWidths(parts: readonly FusePart[]): number[] {
   });
 }
 
+/** v·2^k, in steps that stay finite (2^k alone overflows past k = 1023). */
+function timesPow2(v: number, k: number): number {
+  while (k !== 0 && v !== 0) { const s = Math.max(-1000, Math.min(1000, k)); v *= 2 ** s; k -= s; }
+  return v;
+}
+
 function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how: PartNormalization, weight: number): void {
   const n = x.length;
+  if (how === 'none') { for (let i = 0; i < n; i++) out[at + i] = x[i]! * weight; return; }
+  // The three are scale-free: a finite part whose magnitudes lie outside [2^-500, 2^500] is first
+  // scaled by a power of two (exact) into [1, 2), or hi − lo, Σx² or 1/‖x‖ would overflow (the part
+  // became zeros) or the squares sink into the subnormals. Parts inside the range are used as they are.
+  let a = 0;
+  for (let i = 0; i < n; i++) a = Math.max(a, Math.abs(x[i]!));
+  const k = Number.isFinite(a) && (a > 2 ** 500 || (a > 0 && a < 2 ** -500)) ? -Math.floor(Math.log2(a)) : 0;
+  const xs = k === 0 ? x : Array.from(x, (v) => timesPow2(v, k));
   let shift = 0, scale = 1;
   if (how === 'l2') {
-    // Scaled (reduceTensor): the plain Σx² of a large finite part overflows (the part became zeros).
-    const norm = reduceTensor(x, 'l2');
+    const norm = reduceTensor(xs, 'l2');
     scale = norm > 0 ? 1 / norm : 0;
-  } else if (how === 'minmax' || how === 'standardize') {
-    // Both are scale-free: a part whose magnitudes lie outside [2^-500, 2^500] is first scaled by
-    // a power of two (exact), or hi − lo and the squares would overflow (the part became zeros) or
-    // sink into the subnormals. Parts inside the range are computed as they are.
-    let a = 0;
-    for (let i = 0; i < n; i++) a = Math.max(a, Math.abs(x[i]!));
-    const pre = a > 2 ** 500 || (a > 0 && a < 2 ** -500) ? 2 ** -Math.floor(Math.log2(a)) : 1;
-    const xs = pre === 1 ? x : Array.from(x, (v) => v * pre);
-    if (how === 'minmax') {
-      let lo = Infinity, hi = -Infinity;
-      for (let i = 0; i < n; i++) { lo = Math.min(lo, xs[i]!); hi = Math.max(hi, xs[i]!); }
-      shift = lo;
-      scale = hi > lo ? 1 / (hi - lo) : 0;
-    } else {
-      let m = 0;
-      for (let i = 0; i < n; i++) m += xs[i]!;
-      m /= n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (xs[i]! - m) ** 2;
-      shift = m;
-      scale = v > 0 ? 1 / Math.sqrt(v / n) : 0;
-    }
-    for (let i = 0; i < n; i++) out[at + i] = (xs[i]! - shift) * scale * weight;
-    return;
+  } else if (how === 'minmax') {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < n; i++) { lo = Math.min(lo, xs[i]!); hi = Math.max(hi, xs[i]!); }
+    shift = lo;
+    scale = hi > lo ? 1 / (hi - lo) : 0;
+  } else {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += xs[i]!;
+    m /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (xs[i]! - m) ** 2;
+    shift = m;
+    scale = v > 0 ? 1 / Math.sqrt(v / n) : 0;
   }
-  for (let i = 0; i < n; i++) out[at + i] = (x[i]! - shift) * scale * weight;
+  for (let i = 0; i < n; i++) out[at + i] = (xs[i]! - shift) * scale * weight;
 }
 
 /** Why the part's written values out[at …] hold a NaN or ±Infinity, or null when they are all finite. */
