@@ -1,41 +1,32 @@
 // The pool works from compiled JavaScript (what `pnpm -r build` emits into dist/), with no tsx in
-// sight: the sources are transpiled with the build's options into a temporary directory inside the
-// package (so node_modules resolve), and a plain `node` child process runs a pipeline on workers.
+// sight: the package is built with its own tsconfig.build.json (type checks and all, as the build
+// does) into a temporary directory inside the package (so node_modules resolve), and a plain
+// `node` child process runs a pipeline on workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url));
 
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) sources(p, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
+/** `tsc -p tsconfig.build.json --outDir out --declaration false --sourceMap false`; returns the diagnostics. */
+function build(out: string): string {
+  const cfg = ts.getParsedCommandLineOfConfigFile(join(pkg, 'tsconfig.build.json'), { outDir: out, declaration: false, sourceMap: false }, {
+    ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); },
+  })!;
+  const program = ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options });
+  const r = program.emit();
+  const diags = [...ts.getPreEmitDiagnostics(program), ...r.diagnostics];
+  return diags.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n');
 }
 
 test('a worker loads the compiled JS entry and op modules without tsx', () => {
   const out = join(pkg, `.build-test-${process.pid}`);
   try {
-    // The build's options (tsconfig.base.json), minus type checking. NodeNext would need the
-    // package.json lookup that transpileModule does not do; for this ESM package it emits ESNext.
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
-      verbatimModuleSyntax: true, rewriteRelativeImportExtensions: true, allowImportingTsExtensions: true, isolatedModules: true,
-    };
-    const src = join(pkg, 'src');
-    for (const f of sources(src)) {
-      const js = ts.transpileModule(readFileSync(f, 'utf8'), { compilerOptions: options, fileName: f }).outputText;
-      const dest = join(out, relative(src, f)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(dest, js);
-    }
+    assert.equal(build(out), '', 'the build compiles without errors');
     writeFileSync(join(out, 'package.json'), '{ "type": "module" }');
     writeFileSync(join(out, 'user-op.js'), `
 import { threadId } from 'node:worker_threads';
