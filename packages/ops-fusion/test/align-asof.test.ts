@@ -128,6 +128,20 @@ test('keys spanning more than 2^52 units stay exact (bigint path)', async () => 
   assert.deepEqual(await rid('nearest', 0), [null, null, 2]);
 });
 
+test('uint64 keys of 2^63 and more keep their order on the bigint path (they wrapped negative); beside int64 keys they are refused', async () => {
+  const h = 2n ** 63n;
+  const left = fromRows([{ t: 5n }, { t: h - 1n }, { t: h + 3n }, { t: 2n ** 64n - 1n }], { t: dt.uint64() });
+  const right = fromRows([{ t: 1n, rid: 0 }, { t: h + 1n, rid: 1 }, { t: 2n ** 64n - 2n, rid: 2 }], { t: dt.uint64(), rid: dt.int32() });
+  const rid = async (direction: 'backward' | 'forward' | 'nearest', tolerance?: bigint) =>
+    column(await alignAsof(left, right, { on: 't', direction, ...(tolerance !== undefined ? { tolerance } : {}) }).compute(), 'rid');
+  assert.deepEqual(await rid('backward'), [0, 0, 1, 2]);
+  assert.deepEqual(await rid('forward'), [1, 1, 2, null]);
+  assert.deepEqual(await rid('nearest'), [0, 1, 1, 2]);
+  assert.deepEqual(await rid('backward', 2n), [null, null, 1, 2]);
+  const signed = fromRows([{ t: -1n, rid: 0 }, { t: 2n ** 62n, rid: 1 }], { t: dt.int64(), rid: dt.int32() });
+  await assert.rejects(alignAsof(left, signed, { on: 't' }).compute(), (e: ModaflowError) => e.op === 'fusion.align-asof' && e.column === 't' && /2\^63 or more beside int64/.test(e.message));
+});
+
 /** The obviously-correct O(n·m) reference. */
 function bruteForce(lk: number[], rk: number[], lg: number[], rg: number[], dir: AsofDirection, tol: number, exact: boolean): number[] {
   return lk.map((x, i) => {

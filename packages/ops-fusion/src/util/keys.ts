@@ -124,9 +124,20 @@ export function readKeys(datas: readonly arrow.Data[], types: readonly DType[], 
     return out;
   });
   if (fits) return { arrays, big: false, base };
+  // As bigints. uint64 keys of 2^63 and more would wrap negative in an int64 array: when every
+  // key is uint64 they are all shifted down by 2^63 (order and differences kept); beside int64
+  // keys there is no common int64 scale, so that is refused.
+  const unsigned = datas.map((d) => d.values instanceof BigUint64Array);
+  const high = datas.some((d, s) => unsigned[s] && (d.values as BigUint64Array).subarray(0, d.length).some((x) => x >= 2n ** 63n));
+  if (high && !unsigned.every(Boolean)) {
+    throw new OpError('MF_DTYPE_MISMATCH', `uint64 key '${column}' holds values of 2^63 or more beside int64 keys, which no int64 scale holds both of`, {
+      op, column, fix: "cast the keys to one dtype whose range holds both (e.g. both uint64, or timestamps of one unit)",
+    });
+  }
   const bigArrays = datas.map((d) => {
-    const v = d.values as BigInt64Array;
-    return BigInt64Array.from(v.subarray(0, d.length));
+    const v = d.values as BigInt64Array | BigUint64Array;
+    if (!high) return BigInt64Array.from(v.subarray(0, d.length) as BigInt64Array);
+    return BigInt64Array.from(v.subarray(0, d.length) as BigUint64Array, (x) => x - 2n ** 63n);
   });
   return { arrays: bigArrays, big: true, base };
 }
