@@ -45,10 +45,18 @@ export const MIN_WORKER_HEAP_MB = 32;
  * killer ends the whole process.
  */
 export function defaultWorkerHeapMb(n: number): number {
-  const own = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
-  const share = Math.floor(totalmem() / 2 ** 20 / 2 / Math.max(1, n));
-  return Math.max(MIN_WORKER_HEAP_MB, Math.min(own, Math.max(256, share)));
+  // Taken once per size: a VM's memory can change at run time (virtio-mem, balloons), and a new
+  // figure would start a new pool (pools are keyed by their limit). Also spares a syscall per run.
+  let mb = defaultHeapMb.get(n);
+  if (mb === undefined) {
+    const own = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
+    const share = Math.floor(totalmem() / 2 ** 20 / 2 / Math.max(1, n));
+    mb = Math.max(MIN_WORKER_HEAP_MB, Math.min(own, Math.max(256, share)));
+    defaultHeapMb.set(n, mb);
+  }
+  return mb;
 }
+const defaultHeapMb = new Map<number, number>();
 
 /** Whether the pool of `n` workers (with that heap limit) is running (its start-up already paid). */
 export function poolStarted(n: number, heapMb: number = defaultWorkerHeapMb(n)): boolean {
