@@ -139,3 +139,18 @@ test('imputeModel: rows missing the column get the ONNX projection of the other 
   assert.throws(() => fromRows([], { img: IMG, aud: dt.tensor(dt.float32(), [5]) }).map(imputeModel({ column: 'aud', dtype: dt.tensor(dt.float32(), [5]), from: 'img', model: path })),
     (e: Error & { op?: string; column?: string }) => e.op === 'fusion.impute-model' && e.column === 'aud' && /gives 3 values per row/.test(e.message));
 });
+
+test('law: imputeNearest fills the same rows the same way when the searched modality is scaled by 2^k, far past x² overflow and into the subnormals (l2 and cosine)', async () => {
+  const F3 = dt.tensor(dt.float64(), [3]);
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ v: fc.tuple(fc.integer({ min: -9, max: 9 }), fc.integer({ min: -9, max: 9 }), fc.integer({ min: -9, max: 9 })), y: fc.option(fc.integer({ min: 0, max: 99 }), { nil: null, freq: 3 }) }), { minLength: 2, maxLength: 25 }),
+    fc.integer({ min: -1060, max: 1000 }), fc.constantFrom('l2' as const, 'cosine' as const), fc.integer({ min: 1, max: 3 }),
+    async (raw, k, metric, kn) => {
+      const fills = async (e: number) => {
+        const rows = raw.map((r, i) => ({ i, v: { data: Float64Array.from(r.v, (x) => x * 2 ** Math.ceil(e / 2) * 2 ** Math.floor(e / 2)), shape: [3] }, y: r.y }));
+        const t = await fromRows(rows, { i: dt.int32(), v: F3, y: dt.float64() }).map(imputeNearest({ column: 'y', dtype: dt.float64(), from: 'v', fromDtype: F3, metric, k: kn })).run({ onError: 'skip' });
+        return rowsOf(t.table).map((r) => [r['i'], r['y']]);
+      };
+      assert.deepEqual(await fills(k), await fills(0));
+    }), { numRuns: 60 });
+});

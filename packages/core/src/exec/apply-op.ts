@@ -88,8 +88,18 @@ export function stableStringify(v: unknown): string {
  * draws the same stream in every run, thread and batch.
  */
 export function opRandomKey(name: string, params: unknown): number {
-  return hashString(`${name}\u0000${stableStringify(params ?? null)}`);
+  // (Params objects live as long as their plan or task: keyed by identity, a run hashes them once.)
+  const cached = params !== null && typeof params === 'object' ? randomKeys.get(params)?.get(name) : undefined;
+  if (cached !== undefined) return cached;
+  const key = hashString(`${name}\u0000${stableStringify(params ?? null)}`);
+  if (params !== null && typeof params === 'object') {
+    let byName = randomKeys.get(params);
+    if (!byName) randomKeys.set(params, (byName = new Map()));
+    byName.set(name, key);
+  }
+  return key;
 }
+const randomKeys = new WeakMap<object, Map<string, number>>();
 
 /** The seed an op uses: its own `seed` param mixed with the run seed. */
 export function opSeed(runSeed: number, params: unknown): number {

@@ -23,7 +23,12 @@ export function shardChunk(c: Chunk, shard: SourceReadOptions['shard']): Chunk {
     for (let i = first; i < c.length; i += shard.count) keep.push(i);
   } else {
     const a = c.rowIds;
-    for (let i = 0; i < c.length; i++) if (a[i]! % shard.count === shard.index) keep.push(i);
+    // A batch already sharded by its source (the engine checks every batch again) passes as it is.
+    let all = 0;
+    while (all < c.length && a[all]! % shard.count === shard.index) all++;
+    if (all === c.length) return c;
+    for (let i = 0; i < all; i++) keep.push(i);
+    for (let i = all; i < c.length; i++) if (a[i]! % shard.count === shard.index) keep.push(i);
   }
   return keep.length === c.length ? c : takeChunk(c, keep);
 }

@@ -2,6 +2,7 @@
 // extension metadata included, is stored in the file, so pyarrow and DuckDB read it back.
 import * as arrow from 'apache-arrow';
 import { readFile, writeFile } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Schema } from '../types/schema.ts';
 import type { Source, SourceBatch, SourceReadOptions } from '../plan/logical-plan.ts';
@@ -19,9 +20,11 @@ function parquetWasm(): ParquetWasm {
 }
 
 export async function readParquetTable(path: string, columns?: readonly string[]): Promise<arrow.Table> {
-  let buf: Buffer;
+  let file: Buffer | Blob;
   try {
-    buf = await readFile(path);
+    // A projection reads the file as a Blob (the reader fetches the column chunks it needs);
+    // otherwise the whole file is decoded from memory.
+    file = columns ? await openAsBlob(path) : await readFile(path);
   } catch (e) {
     throw new IoError('MF_IO', `cannot read ${path}: ${(e as Error).message}`, { op: 'readParquet', fix: 'check the path', cause: e });
   }
@@ -29,10 +32,15 @@ export async function readParquetTable(path: string, columns?: readonly string[]
     const p = parquetWasm();
     // parquet-wasm 0.8's synchronous readParquet ignores `columns` (it decodes every column);
     // its ParquetFile reader honours it, so a projection decodes only the columns it needs.
-    const t = columns
-      ? await (await p.ParquetFile.fromFile(new Blob([buf]))).read({ columns: [...columns] })
-      : p.readParquet(new Uint8Array(buf));
-    return arrow.tableFromIPC(t.intoIPCStream());
+    if (file instanceof Blob) {
+      const pf = await p.ParquetFile.fromFile(file);
+      try {
+        return arrow.tableFromIPC((await pf.read({ columns: [...columns!] })).intoIPCStream());
+      } finally {
+        pf.free(); // (its WebAssembly memory is not the garbage collector's)
+      }
+    }
+    return arrow.tableFromIPC(p.readParquet(new Uint8Array(file)).intoIPCStream());
   } catch (e) {
     throw new IoError('MF_IO', `cannot decode Parquet ${path}: ${String(e)}`, { op: 'readParquet', fix: 'check that the file is a valid Parquet file', cause: e });
   }

@@ -52,7 +52,6 @@ test('the default heap limit shares half the machine\'s memory between the worke
     const share = Math.floor(totalmem() / 2 ** 20 / 2 / n);
     if (share >= 256 && share <= own) assert.equal(mb, share);
   }
-  assert.ok(defaultWorkerHeapMb(1024) <= defaultWorkerHeapMb(1));
 });
 
 test('pools are cached by worker count and heap limit', () => {
@@ -145,7 +144,7 @@ for (const how of ['timer', 'rejection'] as const) {
 }
 
 test('AbortSignal cancels a run whose batch is deep in a long kernel at once, and frees the pool', LIMIT, async () => {
-  const KERNEL_MS = 16_000;
+  const KERNEL_MS = 40_000; // (only a cancel that waits for the kernel would take this long)
   const dir = tempDir();
   const marker = join(dir, 'running');
   const ctrl = new AbortController();

@@ -5,7 +5,7 @@ import * as arrow from 'apache-arrow';
 import type { DType, FixedShapeTensor, Float32, OpCall } from '@modaflow/core';
 import { defineOp, dt, InvalidArgumentError, toArrowType } from '@modaflow/core';
 import { cellNumbers, checkNumericPart, staticWidth } from '../util/parts.ts';
-import { reduceTensor } from '../util/reduce.ts';
+import { reduceTensor, rescaleExponent, timesPow2 } from '../util/reduce.ts';
 
 /** Per-row normalization of one part before concatenation. */
 export type PartNormalization = 'none' | 'l2' | 'minmax' | 'standardize';
@@ -59,12 +59,6 @@ export function partWidths(parts: readonly FusePart[]): number[] {
   });
 }
 
-/** v·2^k, in steps that stay finite (2^k alone overflows past k = 1023). */
-function timesPow2(v: number, k: number): number {
-  while (k !== 0 && v !== 0) { const s = Math.max(-1000, Math.min(1000, k)); v *= 2 ** s; k -= s; }
-  return v;
-}
-
 function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how: PartNormalization, weight: number): void {
   const n = x.length;
   if (how === 'none') { for (let i = 0; i < n; i++) out[at + i] = x[i]! * weight; return; }
@@ -73,7 +67,7 @@ function normalizeInto(out: Float32Array, at: number, x: ArrayLike<number>, how:
   // became zeros) or the squares sink into the subnormals. Parts inside the range are used as they are.
   let a = 0;
   for (let i = 0; i < n; i++) a = Math.max(a, Math.abs(x[i]!));
-  const k = Number.isFinite(a) && (a > 2 ** 500 || (a > 0 && a < 2 ** -500)) ? -Math.floor(Math.log2(a)) : 0;
+  const k = rescaleExponent(a);
   const xs = k === 0 ? x : Array.from(x, (v) => timesPow2(v, k));
   let shift = 0, scale = 1;
   if (how === 'l2') {

@@ -6,6 +6,7 @@ import type { DType, GlobalStats, OpCall, Tensor } from '@modaflow/core';
 import { defineOp, dtypeToString, DTypeMismatchError, hashString, InvalidArgumentError, isValid, onnx, rowRng } from '@modaflow/core';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 import { cellNumbers, staticWidth } from '../util/parts.ts';
+import { reduceTensor, rescaleExponent, timesPow2 } from '../util/reduce.ts';
 
 const INT_KINDS = new Set(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'int64', 'uint64']);
 
@@ -71,8 +72,13 @@ const SAMPLE_KEY = hashString(`${NEAREST}.reference-sample`);
 
 interface Ref { key: number; id: number; from: Float64Array; to: Float64Array }
 type NearestAcc = { refs: Ref[] };
-/** The reference set, in source row id order (ties go to the smaller row id); shared memory, so tasks carry it without a copy. */
-export interface NearestStats { readonly n: number; readonly from: Float64Array; readonly to: Float64Array; readonly norms: Float64Array }
+/**
+ * The reference set, in source row id order (ties go to the smaller row id); shared memory, so
+ * tasks carry it without a copy. `from` holds the values times 2^fromExp (a power of two that
+ * brings their largest magnitude into [1, 2) when it lies outside [2^-500, 2^500]), so squared
+ * distances and norms neither overflow nor underflow; a query is scaled the same way.
+ */
+export interface NearestStats { readonly n: number; readonly from: Float64Array; readonly to: Float64Array; readonly norms: Float64Array; readonly fromExp: number }
 
 const byKey = (a: Ref, b: Ref) => a.key - b.key || a.id - b.id;
 
@@ -132,14 +138,16 @@ const nearestStats: GlobalStats<ImputeNearestParams, NearestAcc, NearestStats> =
     const refs = prune(acc.refs, p.maxReference ?? 10_000).sort((a, b) => a.id - b.id);
     const wf = fromWidth(p), wt = targetWidth(p.dtype, NEAREST, p.column), n = refs.length;
     const from = shared(n * wf), to = shared(n * wt), norms = shared(n);
+    let max = 0;
+    for (const r of refs) for (let j = 0; j < wf; j++) max = Math.max(max, Math.abs(r.from[j]!));
+    const fromExp = rescaleExponent(max);
     refs.forEach((r, i) => {
-      from.set(r.from, i * wf);
+      for (let j = 0; j < wf; j++) from[i * wf + j] = fromExp === 0 ? r.from[j]! : timesPow2(r.from[j]!, fromExp);
       to.set(r.to, i * wt);
-      let s = 0;
-      for (let j = 0; j < wf; j++) s += r.from[j]! * r.from[j]!;
-      norms[i] = Math.sqrt(s);
+      // (Scaled within the row: a row far below the largest would square to 0.)
+      norms[i] = reduceTensor(from.subarray(i * wf, (i + 1) * wf), 'l2');
     });
-    return { n, from, to, norms };
+    return { n, from, to, norms, fromExp };
   },
 };
 
@@ -166,7 +174,7 @@ const nearestDef = defineOp<ImputeNearestParams, undefined, NearestStats>({
   },
   stats: nearestStats,
   kernel(input, p, ctx) {
-    const { n, from, to, norms } = ctx.stats;
+    const { n, from, to, norms, fromExp } = ctx.stats;
     const wf = fromWidth(p), wt = targetWidth(p.dtype, NEAREST, p.column);
     const k = Math.min(p.k ?? 1, n), cosine = p.metric === 'cosine';
     const target = input.data(p.column), tv = input.values(p.column), fv = input.values(p.from);
@@ -182,6 +190,10 @@ const nearestDef = defineOp<ImputeNearestParams, undefined, NearestStats>({
         ctx.rowError(i, `no complete row to impute from: no row has both '${p.from}' and '${p.column}'`, { column: p.column, code: 'MF_ROW_ERROR' });
         return null;
       }
+      // On the references' scale for l2; on its own for cosine (which no scale changes).
+      let qe = fromExp;
+      if (cosine) { let a = 0; for (let j = 0; j < wf; j++) a = Math.max(a, Math.abs(q[j]!)); qe = rescaleExponent(a); }
+      if (qe !== 0) for (let j = 0; j < wf; j++) q[j] = timesPow2(q[j]!, qe);
       let qn = 0;
       if (cosine) { for (let j = 0; j < wf; j++) qn += q[j]! * q[j]!; qn = Math.sqrt(qn); }
       // The k smallest distances, kept sorted; a later row only displaces on a strictly smaller distance (ties: smaller row id).
@@ -197,6 +209,8 @@ const nearestDef = defineOp<ImputeNearestParams, undefined, NearestStats>({
         } else {
           for (let j = 0; j < wf; j++) { const e = q[j]! - from[at + j]!; d += e * e; }
         }
+        // (A query far beyond every reference can still square past the float range: ∞, all tied.)
+        if (Number.isNaN(d)) d = Infinity;
         if (m === k && d >= bestD[k - 1]!) continue;
         let s = m < k ? m++ : k - 1;
         while (s > 0 && bestD[s - 1]! > d) { bestD[s] = bestD[s - 1]!; best[s] = best[s - 1]!; s--; }

@@ -4,7 +4,7 @@
 import type { DType, Float64, GlobalStats, KernelInput, KernelResult, OpCall, Schema } from '@modaflow/core';
 import { defineOp, dt, dtypeToString, getValue, InvalidArgumentError, isValid } from '@modaflow/core';
 import { addExact, centeredSumTimesN, exactSum, mergeExact, roundExact, type ExactSum } from '../util/exact-sum.ts';
-import { rowValues, type Reduction } from '../util/reduce.ts';
+import { rowValues, timesPow2, type Reduction } from '../util/reduce.ts';
 import { NUMERIC_KINDS } from '../util/columns.ts';
 import { keptIntervalF32, zscoreKeeps } from '../util/fast-moments.ts';
 import { addMomentsF32Wasm, keepRunsF32Wasm, WASM_CHUNK } from '../util/wasm-moments.ts';
@@ -38,15 +38,16 @@ const OP = 'fusion.zscore-filter';
 
 /**
  * A group's moments: exact Σy and Σy² of y = x·2^-e, where e is a function of the largest
- * magnitude m seen (m in [2^e, 2^(e+240)), e a multiple of 240), so that neither the squares nor
- * their sum over 2^53 rows can overflow (|x| > 1.3e154 squares to ∞) or underflow (|x| < 1.5e-154
- * squares into the subnormals, where bits are lost). Rescaling is by powers of two: exact, bar
- * partials below 2^-1074. Since e depends on m alone, every order and batching of the rows ends
- * with the same e, and the statistics stay order-free. Values with m in [1, 2^240) keep e = 0.
- * (Without it a float64 column of values near 1e200 gave Σx² = ∞ and the filter dropped every
- * row without a word.)
+ * magnitude m seen (a multiple of 240 toward zero of log2 m, at least −960: m·2^-e stays within
+ * [2^-239, 2^240)), so that neither the squares nor their sum over 2^53 rows can overflow
+ * (|x| > 1.3e154 squares to ∞) or the largest ones underflow (|x| < 1.5e-154 squares into the
+ * subnormals, where bits are lost). Rescaling is by powers of two: exact, bar partials below
+ * 2^-1074. Since e depends on m alone, every order and batching of the rows ends with the same
+ * e, and the statistics stay order-free. Values with m in [2^-239, 2^240) — every float32 column —
+ * keep e = 0 and the fast path. (Without it a float64 column of values near 1e200 gave Σx² = ∞ and
+ * the filter dropped every row without a word.)
  */
-interface GroupAcc { n: number; sum: ExactSum; sumSq: ExactSum; values: number[]; e: number; m: number }
+interface GroupAcc { n: number; sum: ExactSum; sumSq: ExactSum; values: number[]; e: number; m: number; /** 2^-e */ down: number }
 type Acc = Map<string, GroupAcc>;
 /** Per group key: [centre, scale]. Plain data so it can be sent to workers. */
 export interface ZscoreStats { readonly groups: Record<string, readonly [number, number]> }
@@ -133,18 +134,18 @@ function median(sorted: Float64Array): number {
 /** The exponent of a group's sums for largest magnitude m (see GroupAcc). */
 const SCALE_STEP = 240;
 // (At least −960: 2^-e must stay finite, and subnormal m (≥ 2^-1074) still scales to ≥ 2^-114.)
-const exponentFor = (m: number): number => (m > 0 ? Math.max(-4 * SCALE_STEP, Math.floor(Math.floor(Math.log2(m)) / SCALE_STEP) * SCALE_STEP) : 0);
+const exponentFor = (m: number): number => (m > 0 ? Math.max(-4 * SCALE_STEP, Math.trunc(Math.floor(Math.log2(m)) / SCALE_STEP) * SCALE_STEP) : 0);
 
 /** A group fed by the float32 fast path keeps e = 0: float32 magnitudes lie in [2^-149, 2^128]. */
-const newGroup = (f32 = false): GroupAcc => ({ n: 0, sum: exactSum(), sumSq: exactSum(), values: [], e: 0, m: f32 ? 2 ** 128 : 0 });
+const newGroup = (f32 = false): GroupAcc => ({ n: 0, sum: exactSum(), sumSq: exactSum(), values: [], e: 0, m: f32 ? 2 ** 128 : 0, down: 1 });
 
 /** An exact sum times 2^k, in steps that stay finite (partials that underflow to 0 drop out). */
 function scaleExact(s: ExactSum, k: number): void {
   const old = Array.from(s.p.subarray(0, s.n));
   s.n = 0;
-  for (let q of old) {
-    for (let r = k; r !== 0 && q !== 0;) { const step = Math.max(-1000, Math.min(1000, r)); q *= 2 ** step; r -= step; }
-    if (q !== 0) addExact(s, q);
+  for (const q of old) {
+    const v = timesPow2(q, k);
+    if (v !== 0) addExact(s, v);
   }
 }
 
@@ -155,6 +156,7 @@ function rescale(g: GroupAcc, e: number): void {
   scaleExact(g.sum, d);
   scaleExact(g.sumSq, 2 * d);
   g.e = e;
+  g.down = 2 ** -e;
 }
 
 const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
@@ -188,7 +190,7 @@ const stats: GlobalStats<ZscoreFilterParams, Acc, ZscoreStats> = {
       if (p.robust) { g.values.push(x); continue; }
       const a = Math.abs(x);
       if (a > g.m) { g.m = a; rescale(g, exponentFor(a)); }
-      const y = g.e === 0 ? x : x * 2 ** -g.e;
+      const y = g.e === 0 ? x : x * g.down;
       addExact(g.sum, y);
       const sq = y * y;
       addExact(g.sumSq, sq);

@@ -6,6 +6,17 @@ import { numericColumn } from './columns.ts';
 /** How a tensor row becomes one number. */
 export type Reduction = 'rms' | 'mean' | 'l2' | 'max-abs';
 
+/** v·2^k, exact while the result is normal, in steps that stay finite (2^k alone overflows past k = 1023). */
+export function timesPow2(v: number, k: number): number {
+  while (k !== 0 && v !== 0) { const s = Math.max(-1000, Math.min(1000, k)); v *= 2 ** s; k -= s; }
+  return v;
+}
+
+/** The k that brings a largest magnitude a outside [2^-500, 2^500] into [1, 2) (0 inside, or for 0, NaN, ∞). */
+export function rescaleExponent(a: number): number {
+  return Number.isFinite(a) && (a > 2 ** 500 || (a > 0 && a < 2 ** -500)) ? -Math.floor(Math.log2(a)) : 0;
+}
+
 // Outside [2^-500, 2^500] the squares (or a sum of millions of values) could underflow or overflow.
 const SMALL = 2 ** -500, LARGE = 2 ** 500;
 
