@@ -344,18 +344,19 @@ function run(inputs: readonly Chunk[], p: InterpolateParams): Chunk {
     // Float tensors, element by element: each element is a series of its own, sampled where that
     // element is not NaN (the scalar rule). An element without a value (no sample of it on that
     // side, or outside its samples with outside: 'null') is NaN; a row where no element has a
-    // value is null. Without NaN elements, every element shares the samples of the non-null rows.
+    // value is null. Elements without a NaN share the samples of the non-null rows.
     // Row i's elements are sv[i·size …]: an Arrow slice of a fixed-size list slices its child with
     // it (data.offset is the bitmap's only; core's getValue reads tensors the same way). The view
     // ends at the last row, so the NaN scan never reads past this chunk's rows.
     const size = t.shape.reduce((a, b) => a * b, 1);
     const sv = (d.children[0]!.values as Float32Array | Float64Array).subarray(0, d.length * size);
-    const nanFree = !sv.some((v) => Number.isNaN(v));
-    const shared = nanFree ? samplesWhere((i) => isValid(d, i)) : null;
+    const nanAt = new Uint8Array(size);
+    for (let j = 0; j < sv.length; j++) if (Number.isNaN(sv[j]!)) nanAt[j % size] = 1;
+    const shared = samplesWhere((i) => isValid(d, i));
     const out = new Float64Array(n * size).fill(NaN);
     const any = new Uint8Array(n), has = new Uint8Array(n);
     for (let e = 0; e < size; e++) {
-      const smp = shared ?? samplesWhere((i) => isValid(d, i) && !Number.isNaN(sv[i * size + e]!));
+      const smp = nanAt[e] ? samplesWhere((i) => isValid(d, i) && !Number.isNaN(sv[i * size + e]!)) : shared;
       const at = (row: number) => sv[row * size + e]!;
       has.fill(0);
       if (method === 'linear') linearInto(smp, tk, at, outsideNull, out, size, e, has);
